@@ -1,0 +1,44 @@
+"""The ``leakmap`` command: a thin layer over the library; each command lives in its own module."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from analyzer.errors import LeakmapError
+
+app = typer.Typer(
+    name="leakmap",
+    help="Which personal data does an app send to which countries? "
+    "Capture a test phone's traffic, then report and compare.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _register() -> None:
+    # Each module adds its commands to ``app``; imported here so that ``app`` exists first.
+    from analyzer.cli import capture, sessions  # noqa: F401
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point: library errors become one line on stderr and an exit code."""
+    _register()
+    try:
+        app(args=argv, standalone_mode=True)
+    except LeakmapError as error:
+        typer.echo(f"leakmap: error: {error}", err=True)
+        return error.exit_code
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+    except KeyboardInterrupt:
+        typer.echo("leakmap: interrupted", err=True)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""Options shared by several commands, and the one way the CLI reports an error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from analyzer.store import DEFAULT_DB
+
+DbOption = Annotated[
+    str,
+    typer.Option(
+        "--db",
+        envvar="LEAKMAP_DB",
+        help="SQLite file or database URL (postgresql+psycopg://user@host/db).",
+        show_default=True,
+    ),
+]
+DB_DEFAULT = DEFAULT_DB
+
+ProfileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--profile",
+        help="Device profile (TOML) with the test phone's own values to search for.",
+        exists=False,
+    ),
+]
+GeoipDbOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--geoip-db",
+        envvar="LEAKMAP_GEOIP_DB",
+        help="MaxMind-format country or city database (GeoLite2/GeoIP2); "
+        "default: the embedded database.",
+    ),
+]
+AsnDbOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--asn-db",
+        envvar="LEAKMAP_ASN_DB",
+        help="MaxMind-format ASN database (GeoLite2-ASN); default: the embedded database.",
+    ),
+]
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print a one-line error and exit; never a traceback."""
+    typer.echo(f"leakmap: error: {message}", err=True)
+    raise typer.Exit(code)
+
+PolicyOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--policy",
+        envvar="LEAKMAP_POLICY",
+        help="Allowed destination countries (TOML); findings elsewhere are marked and can "
+        "fail a gate. 'eu-adequacy' names the shipped EU/EEA + adequacy policy.",
+    ),
+]

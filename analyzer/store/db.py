@@ -1,0 +1,336 @@
+"""Opening the store (SQLite file or PostgreSQL URL) and the queries everything else uses."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, Row, create_engine, delete, event, func, insert, select, update
+from sqlalchemy.engine import Connection as DbConnection
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+
+from analyzer import __version__
+from analyzer.errors import LeakmapError
+from analyzer.store import records as rec
+from analyzer.store.models import Base, Connection, Flow, Session, TlsFailure, WebSocketMessage
+
+DEFAULT_DB = "leakmap.db"
+STREAM_BATCH = 500
+
+
+def database_url(db: str) -> str:
+    """``leakmap.db`` -> ``sqlite:////abs/leakmap.db``; URLs (``postgresql+psycopg://``) as given."""
+    if "://" in db:
+        return db
+    return f"sqlite:///{Path(db).expanduser().resolve()}"
+
+
+def _create_private_file(path: Path) -> None:
+    """Create the SQLite file readable by its owner only: it will hold personal data."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+    os.close(fd)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    id: int
+    name: str
+    app: str | None
+    app_version: str | None
+    device: str | None
+    platform: str | None
+    mode: str | None
+    started_at: float | None
+    ended_at: float | None
+    tool_version: str | None
+    notes: str | None
+    flows: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+class Store:
+    """A leakmap database. Readers call its methods; the recorder writes through ``Writer``."""
+
+    def __init__(self, db: str = DEFAULT_DB, *, create: bool = True) -> None:
+        self.url = database_url(db)
+        self.is_sqlite = self.url.startswith("sqlite")
+        if self.is_sqlite:
+            path = Path(self.url.removeprefix("sqlite:///"))
+            if not path.exists():
+                if not create:
+                    raise LeakmapError(f"no database at {path} (capture or import a session first)")
+                _create_private_file(path)
+            self.engine: Engine = create_engine(self.url)
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        else:
+            try:
+                self.engine = create_engine(self.url, pool_pre_ping=True)
+            except (SQLAlchemyError, ImportError, ValueError) as error:
+                raise LeakmapError(f"cannot use database {self.display_url}: {error}") from None
+        try:
+            Base.metadata.create_all(self.engine)
+        except SQLAlchemyError as error:
+            raise LeakmapError(f"cannot open database {self.display_url}: {_short(error)}") from None
+
+    @property
+    def display_url(self) -> str:
+        """The URL without its password, for messages."""
+        from sqlalchemy.engine import make_url
+
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- sessions ------------------------------------------------------------------------------
+
+    def create_session(
+        self,
+        name: str,
+        *,
+        app: str | None = None,
+        app_version: str | None = None,
+        device: str | None = None,
+        platform: str | None = None,
+        mode: str | None = None,
+        notes: str | None = None,
+        started_at: float | None = None,
+        connection: DbConnection | None = None,
+    ) -> int:
+        """Insert a session; a name that exists already is an error (sessions are never merged)."""
+        if not name or len(name) > 200:
+            raise LeakmapError("a session name must have 1 to 200 characters")
+        values = {
+            "name": name,
+            "app": app,
+            "app_version": app_version,
+            "device": device,
+            "platform": platform,
+            "mode": mode,
+            "notes": notes,
+            "started_at": started_at if started_at is not None else time.time(),
+            "tool_version": __version__,
+        }
+        statement = insert(Session).values(**values).returning(Session.id)
+        try:
+            if connection is not None:
+                with connection.begin_nested():
+                    return int(connection.execute(statement).scalar_one())
+            with self.engine.begin() as conn:
+                return int(conn.execute(statement).scalar_one())
+        except IntegrityError:
+            raise LeakmapError(
+                f"session {name!r} exists already; choose another --session name"
+            ) from None
+
+    def end_session(self, session_id: int, ended_at: float | None = None) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(Session)
+                .where(Session.id == session_id)
+                .values(ended_at=ended_at if ended_at is not None else time.time())
+            )
+
+    def delete_session(self, session_id: int) -> None:
+        with self.engine.begin() as conn:
+            for table in (WebSocketMessage, TlsFailure, Connection, Flow):
+                conn.execute(delete(table).where(table.session_id == session_id))
+            conn.execute(delete(Session).where(Session.id == session_id))
+
+    def sessions(self) -> list[SessionInfo]:
+        counts = (
+            select(Flow.session_id, func.count(Flow.id).label("flows"))
+            .group_by(Flow.session_id)
+            .subquery()
+        )
+        statement = (
+            select(Session.__table__, func.coalesce(counts.c.flows, 0).label("flows"))
+            .outerjoin(counts, counts.c.session_id == Session.id)
+            .order_by(Session.started_at, Session.id)
+        )
+        with self.engine.connect() as conn:
+            return [_session_info(row, row.flows) for row in conn.execute(statement)]
+
+    def session(self, name: str) -> SessionInfo:
+        statement = select(Session.__table__).where(Session.name == name)
+        with self.engine.connect() as conn:
+            row = conn.execute(statement).first()
+            if row is None:
+                known = ", ".join(s.name for s in self.sessions()[:10]) or "none yet"
+                raise LeakmapError(f"no session named {name!r} (sessions: {known})")
+            flows = conn.execute(
+                select(func.count(Flow.id)).where(Flow.session_id == row.id)
+            ).scalar_one()
+        return _session_info(row, flows)
+
+    # --- reading flows (streamed: memory does not grow with the session) ----------------------
+
+    def iter_flows(self, session_id: int, batch: int = STREAM_BATCH) -> Iterator[Row[Any]]:
+        statement = (
+            select(Flow.__table__).where(Flow.session_id == session_id).order_by(Flow.id)
+        )
+        with self.engine.connect() as conn:
+            result = conn.execution_options(stream_results=True, yield_per=batch).execute(
+                statement
+            )
+            yield from result
+
+    def websocket_messages(self, session_id: int) -> Iterator[Row[Any]]:
+        statement = (
+            select(WebSocketMessage.__table__)
+            .where(WebSocketMessage.session_id == session_id)
+            .order_by(WebSocketMessage.flow_id, WebSocketMessage.id)
+        )
+        with self.engine.connect() as conn:
+            result = conn.execution_options(stream_results=True, yield_per=STREAM_BATCH).execute(
+                statement
+            )
+            yield from result
+
+    def tls_failures(self, session_id: int) -> list[Row[Any]]:
+        statement = (
+            select(TlsFailure.__table__)
+            .where(TlsFailure.session_id == session_id)
+            .order_by(TlsFailure.id)
+        )
+        with self.engine.connect() as conn:
+            return list(conn.execute(statement))
+
+    def connections(self, session_id: int) -> list[Row[Any]]:
+        statement = (
+            select(Connection.__table__)
+            .where(Connection.session_id == session_id)
+            .order_by(Connection.id)
+        )
+        with self.engine.connect() as conn:
+            return list(conn.execute(statement))
+
+    def counts(self, session_id: int) -> dict[str, int]:
+        """Rows per table for one session (the live counters and tests use it)."""
+        out: dict[str, int] = {}
+        with self.engine.connect() as conn:
+            for key, table in (
+                ("flows", Flow),
+                ("websocket_messages", WebSocketMessage),
+                ("tls_failures", TlsFailure),
+                ("connections", Connection),
+            ):
+                out[key] = conn.execute(
+                    select(func.count()).select_from(table).where(table.session_id == session_id)
+                ).scalar_one()
+        return out
+
+
+def write_records(
+    conn: DbConnection,
+    session_id: int,
+    records: Iterable[rec.Record],
+    limits: rec.Limits,
+    websocket_flow_ids: dict[str, int],
+) -> int:
+    """Insert a batch of records in the caller's transaction; returns how many were inserted.
+
+    ``websocket_flow_ids`` maps mitmproxy flow ids of WebSocket flows to their row ids, so that
+    messages recorded in later batches find their flow; it is updated here.
+    """
+    flows: list[dict[str, Any]] = []
+    messages: list[rec.WebSocketRecord] = []
+    tls_failures: list[dict[str, Any]] = []
+    connections: list[dict[str, Any]] = []
+    count = 0
+    for record in records:
+        count += 1
+        if isinstance(record, rec.FlowRecord):
+            row = rec.flow_row(record, session_id, limits)
+            if record.websocket and record.mitm_id:
+                flow_id = conn.execute(insert(Flow).values(**row).returning(Flow.id)).scalar_one()
+                websocket_flow_ids[record.mitm_id] = flow_id
+            else:
+                flows.append(row)
+        elif isinstance(record, rec.WebSocketRecord):
+            messages.append(record)
+        elif isinstance(record, rec.TlsFailureRecord):
+            tls_failures.append(rec.tls_failure_row(record, session_id))
+        else:
+            connections.append(rec.connection_row(record, session_id))
+    if flows:
+        conn.execute(insert(Flow), flows)
+    if messages:
+        rows = [
+            rec.websocket_row(
+                m, session_id, _websocket_flow_id(conn, m.flow_mitm_id, websocket_flow_ids), limits
+            )
+            for m in messages
+        ]
+        conn.execute(insert(WebSocketMessage), rows)
+    if tls_failures:
+        conn.execute(insert(TlsFailure), tls_failures)
+    if connections:
+        conn.execute(insert(Connection), connections)
+    return count
+
+
+def _websocket_flow_id(conn: DbConnection, mitm_id: str, known: dict[str, int]) -> int | None:
+    if mitm_id not in known:
+        found = conn.execute(
+            select(Flow.id).where(Flow.mitm_id == mitm_id).order_by(Flow.id.desc())
+        ).first()
+        if found is None:
+            return None
+        known[mitm_id] = found[0]
+    return known[mitm_id]
+
+
+def _session_info(session: Row[Any], flows: int) -> SessionInfo:
+    return SessionInfo(
+        id=session.id,
+        name=session.name,
+        app=session.app,
+        app_version=session.app_version,
+        device=session.device,
+        platform=session.platform,
+        mode=session.mode,
+        started_at=session.started_at,
+        ended_at=session.ended_at,
+        tool_version=session.tool_version,
+        notes=session.notes,
+        flows=int(flows),
+    )
+
+
+def _short(error: Exception) -> str:
+    """The first line of a database error, without SQLAlchemy's background link."""
+    text = str(getattr(error, "orig", None) or error)
+    return text.strip().splitlines()[0] if text.strip() else type(error).__name__
+
+
+__all__ = [
+    "DEFAULT_DB",
+    "OperationalError",
+    "SessionInfo",
+    "Store",
+    "database_url",
+    "write_records",
+]
