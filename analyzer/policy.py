@@ -1,0 +1,185 @@
+"""Allowed-countries policies: which destination countries a researcher or a build accepts.
+
+A policy is a small TOML file (format in docs/diff.md)::
+
+    [policy]
+    name = "eu-plus-us"
+    extends = "eu-adequacy"      # optional: a shipped policy name or a path (relative to this file)
+    allowed = ["US"]             # ISO 3166-1 alpha-2 codes added to what is extended
+    excluded = ["GB"]            # codes removed again
+    allow_unknown = false        # a server whose country is unknown counts as outside (default)
+
+Shipped policies live in ``analyzer/data/policies/<name>.toml`` and are selected by name.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from analyzer.errors import LeakmapError
+
+SHIPPED_DIR = Path(__file__).parent / "data" / "policies"
+MAX_POLICY_BYTES = 256 * 1024
+MAX_EXTENDS_DEPTH = 8
+_KEYS = frozenset(
+    {"name", "description", "source", "as_of", "extends", "allowed", "excluded", "allow_unknown"}
+)
+
+# ISO 3166-1 alpha-2, officially assigned codes, plus XK (Kosovo), which GeoIP databases use.
+_ISO_TEXT = """
+    AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR
+    BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ
+    EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW
+    GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY
+    KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV
+    MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY
+    QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG
+    TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM
+    ZW XK
+"""
+ISO_COUNTRIES = frozenset(_ISO_TEXT.split())
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """A set of allowed destination countries; everything else is outside the policy."""
+
+    name: str
+    countries: frozenset[str]
+    allow_unknown: bool = False
+    description: str | None = None
+    source: str | None = None
+    as_of: str | None = None
+    origin: str | None = field(default=None, compare=False)  # file path or "shipped:<name>"
+
+    def allows(self, country: str | None) -> bool:
+        """True when a server in ``country`` is within the policy (None: country unknown)."""
+        if not country:
+            return self.allow_unknown
+        return country.upper() in self.countries
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "countries": sorted(self.countries),
+            "allow_unknown": self.allow_unknown,
+            "description": self.description,
+            "source": self.source,
+            "as_of": self.as_of,
+        }
+
+
+def shipped_policies() -> list[str]:
+    """Names of the policies that ship with leakmap (selectable by name)."""
+    return sorted(p.stem for p in SHIPPED_DIR.glob("*.toml"))
+
+
+def load_policy(path_or_name: str | Path) -> Policy:
+    """Load a policy from a TOML file, or a shipped one by name (``eu-adequacy``)."""
+    return _load(path_or_name, base=Path.cwd(), seen=())
+
+
+def _resolve(path_or_name: str | Path, base: Path) -> Path:
+    text = str(path_or_name).strip()
+    if not text:
+        raise LeakmapError("empty policy name")
+    candidate = Path(text).expanduser()
+    if not candidate.is_absolute():
+        candidate = base / candidate
+    if candidate.is_file():
+        return candidate
+    shipped = SHIPPED_DIR / f"{text}.toml"
+    if "/" not in text and "\\" not in text and shipped.is_file():
+        return shipped
+    names = ", ".join(shipped_policies()) or "none"
+    raise LeakmapError(f"no policy file {text!r} and no shipped policy of that name ({names})")
+
+
+def _load(path_or_name: str | Path, base: Path, seen: tuple[Path, ...]) -> Policy:
+    path = _resolve(path_or_name, base).resolve()
+    if path in seen:
+        raise LeakmapError(f"policy {path}: 'extends' forms a cycle")
+    if len(seen) >= MAX_EXTENDS_DEPTH:
+        raise LeakmapError(f"policy {path}: 'extends' nested deeper than {MAX_EXTENDS_DEPTH}")
+    data = _read_toml(path)
+    table = data.get("policy")
+    if not isinstance(table, dict):
+        raise LeakmapError(f"policy {path}: missing [policy] table")
+    unknown = sorted(set(table) - _KEYS)
+    if unknown:
+        # A misspelt key ("allow" for "allowed") must not silently allow nothing.
+        raise LeakmapError(f"policy {path}: unknown key(s) {', '.join(unknown)}")
+
+    countries: set[str] = set()
+    allow_unknown = False
+    extends = table.get("extends")
+    if extends is not None:
+        if not isinstance(extends, str):
+            raise LeakmapError(f"policy {path}: 'extends' must be a policy name or file path")
+        parent = _load(extends, base=path.parent, seen=(*seen, path))
+        countries |= parent.countries
+        allow_unknown = parent.allow_unknown
+    countries |= _codes(table, "allowed", path)
+    countries -= _codes(table, "excluded", path)
+    if "allow_unknown" in table:
+        if not isinstance(table["allow_unknown"], bool):
+            raise LeakmapError(f"policy {path}: 'allow_unknown' must be true or false")
+        allow_unknown = table["allow_unknown"]
+    if extends is None and "allowed" not in table:
+        raise LeakmapError(f"policy {path}: no 'allowed' list of country codes")
+
+    shipped = path.parent == SHIPPED_DIR.resolve()
+    return Policy(
+        name=_text(table, "name", path) or path.stem,
+        countries=frozenset(countries),
+        allow_unknown=allow_unknown,
+        description=_text(table, "description", path),
+        source=_text(table, "source", path),
+        as_of=_text(table, "as_of", path),
+        origin=f"shipped:{path.stem}" if shipped else str(path),
+    )
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_POLICY_BYTES + 1)
+    except OSError as error:
+        raise LeakmapError(f"cannot read policy {path}: {error.strerror or error}") from None
+    if len(raw) > MAX_POLICY_BYTES:
+        raise LeakmapError(f"policy {path} is larger than {MAX_POLICY_BYTES} bytes")
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise LeakmapError(f"policy {path} is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as error:
+        raise LeakmapError(f"policy {path} is not valid TOML: {error}") from None
+
+
+def _codes(table: dict[str, Any], key: str, path: Path) -> set[str]:
+    values = table.get(key, [])
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise LeakmapError(f"policy {path}: {key!r} must be a list of country codes")
+    codes = {v.strip().upper() for v in values}
+    bad = sorted(c for c in codes if c not in ISO_COUNTRIES)
+    if bad:
+        raise LeakmapError(
+            f"policy {path}: unknown country code(s) in {key!r}: {', '.join(bad)} "
+            "(use ISO 3166-1 alpha-2, e.g. DE, GB, GR)"
+        )
+    return codes
+
+
+def _text(table: dict[str, Any], key: str, path: Path) -> str | None:
+    value = table.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise LeakmapError(f"policy {path}: {key!r} must be a string")
+    return value
+
+
+__all__ = ["ISO_COUNTRIES", "Policy", "load_policy", "shipped_policies"]

@@ -1,0 +1,182 @@
+"""Hand-built ``leakmap.report/1`` dicts and HAR files for the diff, gate and policy tests."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+
+def finding(
+    prop: str,
+    host: str,
+    country: str | None,
+    *,
+    owner: str | None = None,
+    encoding: str = "plain",
+    location: str = "query",
+    server_ip: str = "192.0.2.1",
+    allowed: bool | None = None,
+) -> dict[str, Any]:
+    return {
+        "flow_id": 1,
+        "time": "2026-01-01T00:00:00.000Z",
+        "host": host,
+        "server_ip": server_ip,
+        "country": country,
+        "asn": None,
+        "org": None,
+        "owner": owner,
+        "owner_country": None,
+        "property": prop,
+        "location": location,
+        "path": "id",
+        "encoding": encoding,
+        "method": "known-value",
+        "value": "ab****cd",
+        "allowed": allowed,
+    }
+
+
+def destination(
+    host: str,
+    *,
+    domain: str | None = None,
+    owner: str | None = None,
+    countries: Sequence[str] = (),
+    flows: int = 1,
+    bytes_sent: int = 100,
+    plaintext: bool = False,
+    properties: Iterable[str] = (),
+) -> dict[str, Any]:
+    return {
+        "host": host,
+        "domain": domain if domain is not None else ".".join(host.split(".")[-2:]),
+        "server_ips": ["192.0.2.1"],
+        "countries": list(countries),
+        "asn": None,
+        "org": None,
+        "owner": owner,
+        "owner_country": None,
+        "flows": flows,
+        "bytes_sent": bytes_sent,
+        "plaintext": plaintext,
+        "properties": sorted(properties),
+    }
+
+
+def report(
+    name: str,
+    *,
+    findings: Sequence[dict[str, Any]] = (),
+    destinations: Sequence[dict[str, Any]] = (),
+    tls_failures: Sequence[dict[str, Any]] = (),
+    app_version: str | None = None,
+) -> dict[str, Any]:
+    """A report; destinations named by findings but not listed are added with their country."""
+    dests = {d["host"]: dict(d) for d in destinations}
+    for f in findings:
+        countries = [f["country"]] if f["country"] else []
+        dest = dests.setdefault(
+            f["host"], destination(f["host"], owner=f["owner"], countries=countries)
+        )
+        dest["properties"] = sorted({*dest["properties"], f["property"]})
+    by_country: dict[str, dict[str, Any]] = {}
+    for f in findings:
+        entry = by_country.setdefault(f["country"] or "unknown", {"properties": [], "hosts": []})
+        entry["properties"] = sorted({*entry["properties"], f["property"]})
+        entry["hosts"] = sorted({*entry["hosts"], f["host"]})
+    return {
+        "schema": "leakmap.report/1",
+        "session": {
+            "name": name,
+            "app": "com.example.app",
+            "app_version": app_version,
+            "device": "lab-phone",
+            "started_at": None,
+            "ended_at": None,
+            "flows": sum(d["flows"] for d in dests.values()),
+        },
+        "geoip": {"country_db": None, "asn_db": None, "attribution": None},
+        "findings": list(findings),
+        "destinations": list(dests.values()),
+        "by_country": by_country,
+        "tls_failures": list(tls_failures),
+    }
+
+
+def tls_failure(host: str, count: int = 1) -> dict[str, Any]:
+    return {
+        "host": host,
+        "server_ip": "192.0.2.9",
+        "count": count,
+        "reason": "client does not trust the proxy CA",
+    }
+
+
+# --- HAR 1.2 files for sessions imported through the real import path ----------------------------
+
+
+@dataclass
+class HarRequest:
+    """One request of a HAR file: the URL, the server address it went to, and what it sent."""
+
+    url: str
+    server_ip: str
+    method: str = "GET"
+    body: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def write_har(path: Path, requests: Sequence[HarRequest]) -> Path:
+    entries = []
+    for number, req in enumerate(requests):
+        parts = urlsplit(req.url)
+        headers = [{"name": "Host", "value": parts.netloc}] + [
+            {"name": k, "value": v} for k, v in req.headers.items()
+        ]
+        request: dict[str, Any] = {
+            "method": req.method,
+            "url": req.url,
+            "httpVersion": "HTTP/1.1",
+            "cookies": [],
+            "headers": headers,
+            "queryString": [],
+            "headersSize": -1,
+            "bodySize": len(req.body.encode()) if req.body else 0,
+        }
+        if req.body is not None:
+            request["postData"] = {"mimeType": "application/json", "text": req.body}
+        entries.append(
+            {
+                "startedDateTime": f"2026-01-01T00:00:{number % 60:02d}.000Z",
+                "time": 10,
+                "request": request,
+                "response": {
+                    "status": 200,
+                    "statusText": "OK",
+                    "httpVersion": "HTTP/1.1",
+                    "cookies": [],
+                    "headers": [{"name": "Content-Type", "value": "text/plain"}],
+                    "content": {"size": 2, "mimeType": "text/plain", "text": "ok"},
+                    "redirectURL": "",
+                    "headersSize": -1,
+                    "bodySize": 2,
+                },
+                "cache": {},
+                "timings": {"send": 1, "wait": 8, "receive": 1},
+                "serverIPAddress": req.server_ip,
+            }
+        )
+    har = {
+        "log": {
+            "version": "1.2",
+            "creator": {"name": "leakmap-tests", "version": "1"},
+            "entries": entries,
+        }
+    }
+    path.write_text(json.dumps(har), encoding="utf-8")
+    return path

@@ -1,0 +1,318 @@
+"""diff_reports on hand-built session reports: every level of difference the issue lists."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analyzer.diff import SCHEMA, diff_reports, encoding_class, registrable_domain
+from analyzer.errors import LeakmapError
+from analyzer.policy import load_policy
+from tests.support.diff import destination, finding, report, tls_failure
+
+
+def _changes(diff: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [c for c in diff["changed"] if c["kind"] == kind]
+
+
+def test_schema_and_session_names() -> None:
+    diff = diff_reports(report("v1"), report("v2"))
+    assert diff["schema"] == SCHEMA == "leakmap.diff/1"
+    assert (diff["old"], diff["new"]) == ("v1", "v2")
+    for block in ("added", "removed"):
+        assert set(diff[block]) == {"countries", "hosts", "domains", "owners", "findings"}
+    assert diff["changed"] == []
+
+
+def test_new_property_to_a_new_country_is_added_at_every_level() -> None:
+    old = report("v1", findings=[finding("advertisingId", "ads.example.com", "DE", owner="Ads")])
+    new = report(
+        "v2",
+        findings=[
+            finding("advertisingId", "ads.example.com", "DE", owner="Ads"),
+            finding("imei", "log.tencent-cdn.cn", "CN", owner="Tencent"),
+        ],
+    )
+    diff = diff_reports(old, new)
+    assert diff["added"]["countries"] == ["CN"]
+    assert diff["added"]["hosts"] == ["log.tencent-cdn.cn"]
+    assert diff["added"]["domains"] == ["tencent-cdn.cn"]
+    assert diff["added"]["owners"] == ["Tencent"]
+    [added] = diff["added"]["findings"]
+    assert {k: added[k] for k in ("property", "country", "host", "owner")} == {
+        "property": "imei",
+        "country": "CN",
+        "host": "log.tencent-cdn.cn",
+        "owner": "Tencent",
+    }
+    assert diff["removed"]["findings"] == []
+    assert _changes(diff, "country-properties") == [
+        {"kind": "country-properties", "country": "CN", "added": ["imei"], "removed": []}
+    ]
+
+
+def test_gone_property_is_removed() -> None:
+    old = report("v1", findings=[finding("email", "api.example.com", "US", owner="Example")])
+    new = report("v2", destinations=[destination("api.example.com", countries=["US"])])
+    diff = diff_reports(old, new)
+    assert [f["property"] for f in diff["removed"]["findings"]] == ["email"]
+    assert diff["added"]["findings"] == []
+    [props] = _changes(diff, "properties")
+    assert (props["destination"], props["added"], props["removed"]) == (
+        "api.example.com",
+        [],
+        ["email"],
+    )
+
+
+def test_renamed_cdn_host_matches_by_registrable_domain() -> None:
+    old = report("v1", findings=[finding("imei", "cdn-a1.example-cdn.com", "US", owner="CDN Co")])
+    new = report("v2", findings=[finding("imei", "cdn-b7.example-cdn.com", "US", owner="CDN Co")])
+    diff = diff_reports(old, new)
+    # The host name changed, the data flow did not: no added or removed finding.
+    assert diff["added"]["findings"] == diff["removed"]["findings"] == []
+    assert diff["added"]["hosts"] == ["cdn-b7.example-cdn.com"]
+    assert diff["removed"]["hosts"] == ["cdn-a1.example-cdn.com"]
+    assert diff["added"]["domains"] == diff["added"]["owners"] == []
+    [renamed] = _changes(diff, "renamed")
+    assert renamed["matched_by"] == "domain"
+    assert renamed["destination"] == "example-cdn.com"
+    assert (renamed["old_hosts"], renamed["new_hosts"]) == (
+        ["cdn-a1.example-cdn.com"],
+        ["cdn-b7.example-cdn.com"],
+    )
+    assert _changes(diff, "properties") == []
+
+
+def test_destination_matches_by_owner_when_domain_changes() -> None:
+    old = report("v1", findings=[finding("deviceId", "t.tracker-one.com", "US", owner="Tracker")])
+    new = report("v2", findings=[finding("deviceId", "t.tracker-two.net", "US", owner="Tracker")])
+    diff = diff_reports(old, new)
+    assert diff["added"]["findings"] == []
+    assert diff["added"]["domains"] == ["tracker-two.net"]
+    assert diff["added"]["owners"] == []
+    [renamed] = _changes(diff, "renamed")
+    assert (renamed["matched_by"], renamed["destination"]) == ("owner", "Tracker")
+
+
+def test_same_owner_new_country_is_still_a_new_finding() -> None:
+    old = report("v1", findings=[finding("imei", "cdn-a1.example-cdn.com", "US", owner="CDN Co")])
+    new = report("v2", findings=[finding("imei", "cdn-b7.example-cdn.com", "CN", owner="CDN Co")])
+    diff = diff_reports(old, new)
+    assert [(f["property"], f["country"]) for f in diff["added"]["findings"]] == [("imei", "CN")]
+    assert [(f["property"], f["country"]) for f in diff["removed"]["findings"]] == [("imei", "US")]
+    [countries] = _changes(diff, "countries")
+    assert (countries["added"], countries["removed"]) == (["CN"], ["US"])
+
+
+def test_unknown_owner_does_not_match_destinations() -> None:
+    old = report("v1", findings=[finding("email", "a.one.com", "US")])
+    new = report("v2", findings=[finding("email", "b.two.com", "US")])
+    diff = diff_reports(old, new)
+    assert [f["host"] for f in diff["added"]["findings"]] == ["b.two.com"]
+    assert _changes(diff, "renamed") == []
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "direction"),
+    [
+        ("plain", "sha256", "plain->hashed"),
+        ("md5", "base64", "hashed->plain"),
+        ("url", "base64", None),
+        ("gzip>json>sha1", "gzip>json", "hashed->plain"),
+    ],
+)
+def test_encoding_changes(before: str, after: str, direction: str | None) -> None:
+    old = report("v1", findings=[finding("email", "api.example.com", "US", encoding=before)])
+    new = report("v2", findings=[finding("email", "api.example.com", "US", encoding=after)])
+    [change] = _changes(diff_reports(old, new), "encoding")
+    assert (change["property"], change["old"], change["new"]) == ("email", [before], [after])
+    assert change["direction"] == direction
+
+
+def test_encoding_class() -> None:
+    assert encoding_class(["sha256", "md5"]) == "hashed"
+    assert encoding_class(["sha256", "plain"]) == "plain"
+    assert encoding_class(["gzip+base64"]) == "plain"
+    assert encoding_class(["json>hmac-sha256"]) == "hashed"
+
+
+@pytest.mark.parametrize(("old_plain", "new_plain"), [(False, True), (True, False)])
+def test_plaintext_and_tls(old_plain: bool, new_plain: bool) -> None:
+    old = report("v1", destinations=[destination("api.example.com", plaintext=old_plain)])
+    new = report("v2", destinations=[destination("api.example.com", plaintext=new_plain)])
+    [change] = _changes(diff_reports(old, new), "transport")
+    assert change["old"] == ("plaintext" if old_plain else "tls")
+    assert change["new"] == ("plaintext" if new_plain else "tls")
+
+
+def test_blind_spots_appear_and_disappear() -> None:
+    old = report("v1", tls_failures=[tls_failure("pinned.bank.com")])
+    new = report("v2", tls_failures=[tls_failure("pinned.other.org", count=3)])
+    spots = _changes(diff_reports(old, new), "blind-spot")
+    assert [(s["change"], s["host"], s["count"]) for s in spots] == [
+        ("appeared", "pinned.other.org", 3),
+        ("disappeared", "pinned.bank.com", 1),
+    ]
+    assert spots[0]["reasons"] == ["client does not trust the proxy CA"]
+
+
+def test_blind_spot_on_renamed_host_of_same_domain_is_no_change() -> None:
+    old = report("v1", tls_failures=[tls_failure("edge-1.pinned.com")])
+    new = report("v2", tls_failures=[tls_failure("edge-9.pinned.com")])
+    assert _changes(diff_reports(old, new), "blind-spot") == []
+
+
+def test_volume_per_destination_sums_renamed_hosts() -> None:
+    old = report(
+        "v1",
+        destinations=[
+            destination("cdn-a1.example-cdn.com", flows=2, bytes_sent=500),
+            destination("cdn-a2.example-cdn.com", flows=1, bytes_sent=100),
+        ],
+    )
+    new = report(
+        "v2", destinations=[destination("cdn-b7.example-cdn.com", flows=9, bytes_sent=9000)]
+    )
+    [volume] = _changes(diff_reports(old, new), "volume")
+    assert (volume["old_flows"], volume["new_flows"]) == (3, 9)
+    assert (volume["old_bytes"], volume["new_bytes"]) == (600, 9000)
+
+
+def test_unchanged_volume_is_not_reported() -> None:
+    one = report("v1", destinations=[destination("api.example.com", flows=4, bytes_sent=40)])
+    two = report("v2", destinations=[destination("api.example.com", flows=4, bytes_sent=40)])
+    assert diff_reports(one, two)["changed"] == []
+
+
+def test_session_without_findings_against_one_with_findings() -> None:
+    empty = report("v1")
+    full = report(
+        "v2",
+        findings=[
+            finding("imei", "a.example.cn", "CN", owner="Owner A"),
+            finding("email", "b.example.org", None),
+        ],
+    )
+    diff = diff_reports(empty, full)
+    assert [(f["property"], f["country"]) for f in diff["added"]["findings"]] == [
+        ("email", None),
+        ("imei", "CN"),
+    ]
+    assert diff["added"]["countries"] == ["CN"]
+    unknown = [c for c in _changes(diff, "country-properties") if c["country"] is None]
+    assert unknown == [
+        {"kind": "country-properties", "country": None, "added": ["email"], "removed": []}
+    ]
+    back = diff_reports(full, empty)
+    assert [f["property"] for f in back["removed"]["findings"]] == ["email", "imei"]
+    assert back["added"]["findings"] == []
+
+
+def test_policy_marks_findings_and_summarises_new_session() -> None:
+    policy = load_policy("eu-adequacy")
+    new = report(
+        "v2",
+        findings=[
+            finding("imei", "a.example.cn", "CN"),
+            finding("email", "b.example.de", "DE"),
+            finding("deviceId", "c.example.net", None),
+        ],
+    )
+    diff = diff_reports(report("v1"), new, policy=policy)
+    marks = {f["property"]: f["outside_policy"] for f in diff["added"]["findings"]}
+    # Unknown countries count as outside: a gate must not pass on what GeoIP could not place.
+    assert marks == {"imei": True, "email": False, "deviceId": True}
+    assert diff["policy"]["name"] == "eu-adequacy"
+    outside = diff["sessions"]["new"]["outside_policy"]
+    assert [(o["property"], o["country"]) for o in outside] == [("deviceId", None), ("imei", "CN")]
+
+
+def test_without_policy_the_reports_own_marks_are_kept() -> None:
+    new = report("v2", findings=[finding("imei", "a.example.cn", "CN", allowed=False)])
+    diff = diff_reports(report("v1"), new)
+    assert diff["policy"] is None
+    assert diff["added"]["findings"][0]["outside_policy"] is True
+    plain = diff_reports(report("v1"), report("v2", findings=[finding("imei", "a.b.cn", "CN")]))
+    assert plain["added"]["findings"][0]["outside_policy"] is None
+
+
+def test_sessions_summary_lists_what_gates_need() -> None:
+    new = report(
+        "v2",
+        findings=[finding("imei", "a.example.cn", "CN", owner="Tencent")],
+        destinations=[destination("plain.example.org", plaintext=True, countries=["US"])],
+        tls_failures=[tls_failure("pinned.example.com")],
+    )
+    summary = diff_reports(report("v1"), new)["sessions"]["new"]
+    assert summary["properties"] == ["imei"]
+    assert summary["countries"] == ["CN", "US"]
+    assert summary["owners"] == ["Tencent"]
+    assert summary["plaintext_hosts"] == ["plain.example.org"]
+    assert summary["blind_spots"] == ["pinned.example.com"]
+    assert summary["properties_by_country"] == {"CN": ["imei"]}
+
+
+def test_other_schema_is_a_data_error() -> None:
+    with pytest.raises(LeakmapError, match="schema") as caught:
+        diff_reports({"schema": "leakmap.diff/1"}, report("v2"))
+    assert caught.value.exit_code == 2
+
+
+def test_malformed_fields_are_ignored_not_fatal() -> None:
+    broken = {
+        "schema": "leakmap.report/1",
+        "session": {"name": "odd"},
+        "findings": [None, 3, {"property": None}, {"property": "imei", "host": None}],
+        "destinations": "not a list",
+        "tls_failures": [{"host": None, "server_ip": None, "count": "x"}],
+    }
+    diff = diff_reports(report("v1"), broken)
+    assert [f["property"] for f in diff["added"]["findings"]] == ["imei"]
+    assert diff["added"]["findings"][0]["host"] == "(unknown host)"
+
+
+def test_registrable_domain() -> None:
+    assert registrable_domain("cdn-a1.example-cdn.com") == "example-cdn.com"
+    assert registrable_domain("a.b.example.co.uk") == "example.co.uk"
+    assert registrable_domain("203.0.113.7") is None
+    assert registrable_domain("2001:db8::1") is None
+
+
+# --- properties over generated reports --------------------------------------------------------
+
+_hosts = st.sampled_from(
+    ["cdn-a1.example-cdn.com", "cdn-b7.example-cdn.com", "api.example.org", "t.tracker.cn"]
+)
+_findings = st.builds(
+    finding,
+    st.sampled_from(["imei", "email", "advertisingId", "latitude"]),
+    _hosts,
+    st.sampled_from(["CN", "US", "DE", None]),
+    owner=st.sampled_from([None, "CDN Co", "Tracker"]),
+    encoding=st.sampled_from(["plain", "sha256", "base64"]),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_findings, max_size=8))
+def test_a_report_against_itself_has_no_differences(findings: list[dict[str, Any]]) -> None:
+    one = report("a", findings=findings)
+    diff = diff_reports(one, report("b", findings=findings))
+    assert all(not v for v in diff["added"].values())
+    assert all(not v for v in diff["removed"].values())
+    assert diff["changed"] == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_findings, max_size=8), st.lists(_findings, max_size=8))
+def test_swapping_sessions_swaps_added_and_removed(
+    left: list[dict[str, Any]], right: list[dict[str, Any]]
+) -> None:
+    forward = diff_reports(report("a", findings=left), report("b", findings=right))
+    backward = diff_reports(report("b", findings=right), report("a", findings=left))
+    assert forward["added"] == backward["removed"]
+    assert forward["removed"] == backward["added"]

@@ -1,0 +1,112 @@
+"""Allowed-countries policies: the shipped EU adequacy policy, user files, and broken files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from analyzer.errors import LeakmapError
+from analyzer.policy import ISO_COUNTRIES, load_policy, shipped_policies
+
+_EU_EEA_TEXT = "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK"
+_EU_EEA_TEXT += " IS LI NO"
+EU_EEA = frozenset(_EU_EEA_TEXT.split())
+
+
+def _write(tmp_path: Path, text: str, name: str = "policy.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_eu_adequacy_is_shipped_and_selectable_by_name() -> None:
+    assert "eu-adequacy" in shipped_policies()
+    policy = load_policy("eu-adequacy")
+    assert policy.name == "eu-adequacy"
+    assert policy.countries >= EU_EEA
+    for adequate in ("CH", "GB", "JP", "KR", "NZ", "IL", "UY", "AR", "CA"):
+        assert policy.allows(adequate), adequate
+    for outside in ("CN", "RU", "IN", "SG", "HK"):
+        assert not policy.allows(outside), outside
+    assert policy.source and policy.source.startswith("https://commission.europa.eu/")
+    assert policy.as_of
+
+
+def test_unknown_country_is_outside_unless_allowed(tmp_path: Path) -> None:
+    assert not load_policy("eu-adequacy").allows(None)
+    lenient = _write(tmp_path, '[policy]\nextends = "eu-adequacy"\nallow_unknown = true\n')
+    assert load_policy(lenient).allows(None)
+
+
+def test_allows_is_case_insensitive() -> None:
+    assert load_policy("eu-adequacy").allows("de")
+
+
+def test_file_policy_with_extends_allowed_and_excluded(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        '[policy]\nname = "strict"\nextends = "eu-adequacy"\nallowed = ["sg"]\n'
+        'excluded = ["US", "CA"]\n',
+    )
+    policy = load_policy(str(path))
+    assert policy.name == "strict"
+    assert policy.allows("SG") and policy.allows("DE")
+    assert not policy.allows("US") and not policy.allows("CA")
+
+
+def test_extends_a_file_relative_to_the_policy(tmp_path: Path) -> None:
+    _write(tmp_path, '[policy]\nallowed = ["DE"]\n', "base.toml")
+    child = _write(tmp_path, '[policy]\nextends = "base.toml"\nallowed = ["FR"]\n', "child.toml")
+    assert load_policy(child).countries == {"DE", "FR"}
+    assert load_policy(child).name == "child"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[policy\nallowed = [", "not valid TOML"),
+        ('allowed = ["DE"]\n', r"missing \[policy\] table"),
+        ('[policy]\nallowed = ["DE", "ZZ"]\n', "unknown country code.*ZZ"),
+        ('[policy]\nallowed = ["Germany"]\n', "unknown country code.*GERMANY"),
+        ('[policy]\nallow = ["DE"]\n', "unknown key.*allow"),
+        ('[policy]\nallowed = "DE"\n', "must be a list"),
+        ('[policy]\nname = "x"\n', "no 'allowed' list"),
+        ('[policy]\nallowed = []\nallow_unknown = "yes"\n', "true or false"),
+        ('[policy]\nextends = "no-such-policy"\n', "no policy file 'no-such-policy'"),
+    ],
+)
+def test_broken_policies_name_the_problem(tmp_path: Path, text: str, message: str) -> None:
+    path = _write(tmp_path, text)
+    with pytest.raises(LeakmapError, match=message) as caught:
+        load_policy(path)
+    assert str(path) in str(caught.value) or "no-such-policy" in str(caught.value)
+
+
+def test_extends_cycle_is_refused(tmp_path: Path) -> None:
+    _write(tmp_path, '[policy]\nextends = "b.toml"\n', "a.toml")
+    _write(tmp_path, '[policy]\nextends = "a.toml"\n', "b.toml")
+    with pytest.raises(LeakmapError, match="cycle"):
+        load_policy(tmp_path / "a.toml")
+
+
+def test_missing_file_or_name() -> None:
+    with pytest.raises(LeakmapError, match="eu-adequacy"):  # the message lists shipped names
+        load_policy("/nonexistent/policy.toml")
+
+
+def test_oversized_and_binary_files(tmp_path: Path) -> None:
+    big = tmp_path / "big.toml"
+    big.write_bytes(b"# " + b"x" * 300_000)
+    with pytest.raises(LeakmapError, match="larger than"):
+        load_policy(big)
+    binary = tmp_path / "bin.toml"
+    binary.write_bytes(b"\xff\xfe\x00[policy]")
+    with pytest.raises(LeakmapError, match="not UTF-8"):
+        load_policy(binary)
+
+
+def test_iso_list_has_every_assigned_code() -> None:
+    assert len(ISO_COUNTRIES) == 250  # 249 assigned + XK
+    assert {"CN", "GR", "GB", "XK", "TW", "HK"} <= ISO_COUNTRIES
+    assert not {"EL", "UK", "EU", "ZZ"} & ISO_COUNTRIES
