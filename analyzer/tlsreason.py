@@ -13,7 +13,10 @@ _CLIENT_REASONS: tuple[tuple[str, str], ...] = (
     ("certificate unknown", "client does not trust the proxy CA"),
     ("does not trust the proxy", "client does not trust the proxy CA"),
     ("may not trust the proxy", "client closed the handshake (proxy CA not trusted, or pinning)"),
-    ("disconnected during the handshake", "client closed the handshake (proxy CA not trusted, or pinning)"),
+    (
+        "disconnected during the handshake",
+        "client closed the handshake (proxy CA not trusted, or pinning)",
+    ),
     ("agree on a tls version", "no TLS version in common"),
     ("unsupported protocol", "no TLS version in common"),
     ("no shared cipher", "no cipher in common"),

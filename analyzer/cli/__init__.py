@@ -5,8 +5,10 @@ from __future__ import annotations
 import sys
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
 from analyzer.errors import LeakmapError
+from analyzer.store.db import short_error
 
 app = typer.Typer(
     name="leakmap",
@@ -32,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     except LeakmapError as error:
         typer.echo(f"leakmap: error: {error}", err=True)
         return error.exit_code
+    except SQLAlchemyError as error:
+        typer.echo(f"leakmap: error: database: {short_error(error)}", err=True)
+        return 1
     except SystemExit as exit_:
         return exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
     except KeyboardInterrupt:

@@ -52,6 +52,7 @@ def fail(message: str, code: int = 1) -> NoReturn:
     typer.echo(f"leakmap: error: {message}", err=True)
     raise typer.Exit(code)
 
+
 PolicyOption = Annotated[
     Path | None,
     typer.Option(

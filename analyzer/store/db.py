@@ -23,7 +23,7 @@ STREAM_BATCH = 500
 
 
 def database_url(db: str) -> str:
-    """``leakmap.db`` -> ``sqlite:////abs/leakmap.db``; URLs (``postgresql+psycopg://``) as given."""
+    """``leakmap.db`` -> ``sqlite:////abs/leakmap.db``; URLs (``postgresql+psycopg://``) as is."""
     if "://" in db:
         return db
     return f"sqlite:///{Path(db).expanduser().resolve()}"
@@ -86,7 +86,9 @@ class Store:
         try:
             Base.metadata.create_all(self.engine)
         except SQLAlchemyError as error:
-            raise LeakmapError(f"cannot open database {self.display_url}: {_short(error)}") from None
+            raise LeakmapError(
+                f"cannot open database {self.display_url}: {short_error(error)}"
+            ) from None
 
     @property
     def display_url(self) -> str:
@@ -188,13 +190,9 @@ class Store:
     # --- reading flows (streamed: memory does not grow with the session) ----------------------
 
     def iter_flows(self, session_id: int, batch: int = STREAM_BATCH) -> Iterator[Row[Any]]:
-        statement = (
-            select(Flow.__table__).where(Flow.session_id == session_id).order_by(Flow.id)
-        )
+        statement = select(Flow.__table__).where(Flow.session_id == session_id).order_by(Flow.id)
         with self.engine.connect() as conn:
-            result = conn.execution_options(stream_results=True, yield_per=batch).execute(
-                statement
-            )
+            result = conn.execution_options(stream_results=True, yield_per=batch).execute(statement)
             yield from result
 
     def websocket_messages(self, session_id: int) -> Iterator[Row[Any]]:
@@ -226,6 +224,14 @@ class Store:
         )
         with self.engine.connect() as conn:
             return list(conn.execute(statement))
+
+    def last_activity(self, session_id: int) -> float | None:
+        """When the session's last flow ended (imports use it as the session's end)."""
+        statement = select(func.max(func.coalesce(Flow.timestamp_end, Flow.timestamp_start))).where(
+            Flow.session_id == session_id
+        )
+        with self.engine.connect() as conn:
+            return conn.execute(statement).scalar_one()
 
     def counts(self, session_id: int) -> dict[str, int]:
         """Rows per table for one session (the live counters and tests use it)."""
@@ -320,7 +326,7 @@ def _session_info(session: Row[Any], flows: int) -> SessionInfo:
     )
 
 
-def _short(error: Exception) -> str:
+def short_error(error: Exception) -> str:
     """The first line of a database error, without SQLAlchemy's background link."""
     text = str(getattr(error, "orig", None) or error)
     return text.strip().splitlines()[0] if text.strip() else type(error).__name__

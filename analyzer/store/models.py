@@ -70,6 +70,7 @@ class Flow(Base):
     request_body_size: Mapped[int | None] = mapped_column(Integer)
     request_body_sha256: Mapped[str | None] = mapped_column(String(64))
     request_body_truncated: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Content-encoding of the stored body: None when stored decoded (HAR imports).
     request_content_encoding: Mapped[str | None] = mapped_column(String(100))
     request_content_type: Mapped[str | None] = mapped_column(String(255))
     response_headers: Mapped[list | None] = mapped_column(JSON)

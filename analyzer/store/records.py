@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mitmproxy import connection, http, tcp, tls, udp
+from mitmproxy.websocket import WebSocketMessage
 
 from analyzer.tlsreason import tls_failure_reason
 
@@ -61,6 +62,8 @@ class FlowRecord:
     # Set when a body was not buffered (mitmproxy's stream_large_bodies): only its size is known.
     request_body_streamed: bool = False
     response_body_streamed: bool = False
+    # HAR files hold bodies already decoded: their content-encoding header no longer applies.
+    bodies_decoded: bool = False
 
     kind = "flow"
 
@@ -164,13 +167,19 @@ def from_websocket_flow(flow: http.HTTPFlow) -> WebSocketRecord | None:
     """The newest message of a WebSocket flow (call from the ``websocket_message`` hook)."""
     if flow.websocket is None or not flow.websocket.messages:
         return None
-    message = flow.websocket.messages[-1]
+    return websocket_record(flow.id, flow.websocket.messages[-1])
+
+
+def websocket_record(flow_id: str, message: WebSocketMessage) -> WebSocketRecord:
+    content = message.content
+    if isinstance(content, str):  # flows read from old dump formats carry text as str
+        content = content.encode("utf-8", "surrogateescape")
     return WebSocketRecord(
-        flow_mitm_id=flow.id,
+        flow_mitm_id=flow_id,
         from_client=message.from_client,
         is_text=message.is_text,
         timestamp=message.timestamp,
-        content=message.content,
+        content=content,
     )
 
 
@@ -301,7 +310,7 @@ def flow_row(record: FlowRecord, session_id: int, limits: Limits) -> dict[str, A
         )
     )
     for column in ("request_content_encoding", "response_content_encoding"):
-        row[column] = _cap(row[column], 100)
+        row[column] = None if record.bodies_decoded else _cap(row[column], 100)
     for column, size in (("host", 255), ("sni", 255), ("method", 20), ("http_version", 20)):
         row[column] = _cap(row[column], size)
     return row

@@ -1,0 +1,97 @@
+"""``leakmap capture``: record a test phone's traffic into a new session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from analyzer.capture import CaptureOptions, run_capture
+from analyzer.cli import app
+from analyzer.cli.common import DB_DEFAULT, DbOption, ProfileOption
+
+
+@app.command(context_settings={"allow_interspersed_args": False})
+def capture(
+    session: Annotated[str, typer.Option("--session", help="Name of the new session.")],
+    mitmproxy_args: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[-- MITMDUMP ARGS...]",
+            help="Everything after -- goes to mitmproxy unchanged (-s scripts, --set options, "
+            "upstream proxies).",
+        ),
+    ] = None,
+    app_name: Annotated[str | None, typer.Option("--app", help="App under test.")] = None,
+    app_version: Annotated[
+        str | None, typer.Option("--app-version", help="Version of the app under test.")
+    ] = None,
+    device: Annotated[str | None, typer.Option("--device", help="Label of the test phone.")] = None,
+    platform: Annotated[
+        str | None, typer.Option("--platform", help="android, ios, ... (for the report).")
+    ] = None,
+    db: DbOption = DB_DEFAULT,
+    listen_host: Annotated[
+        str, typer.Option("--listen-host", help="Address to listen on (default: all).")
+    ] = "",
+    listen_port: Annotated[int, typer.Option("--listen-port", help="Port to listen on.")] = 8080,
+    mode: Annotated[
+        str,
+        typer.Option(
+            "--mode",
+            help="mitmproxy mode: regular (HTTP proxy), wireguard (VPN: prints a QR code), "
+            "socks5, transparent, ...",
+        ),
+    ] = "regular",
+    proxyauth: Annotated[
+        str | None,
+        typer.Option(
+            "--proxyauth",
+            help="Require proxy credentials, as USER:PASS (or a mitmproxy proxyauth spec).",
+        ),
+    ] = None,
+    profile: ProfileOption = None,
+    report: Annotated[
+        bool,
+        typer.Option(
+            "--report/--no-report", help="Write reports/<session>.html when the capture ends."
+        ),
+    ] = True,
+) -> None:
+    """Record every flow of a test phone into a new session, until Ctrl-C.
+
+    Prints the addresses to set as the phone's proxy (or a WireGuard QR code with --mode
+    wireguard), then live counters. Clients from public addresses are refused, so the proxy
+    never becomes an open proxy.
+
+    Example: leakmap capture --session meitu-9.1 --app Meitu --app-version 9.1
+    -- --set stream_large_bodies=5m
+    """
+    options = CaptureOptions(
+        session=session,
+        db=db,
+        app=app_name,
+        app_version=app_version,
+        device=device,
+        platform=platform,
+        mode=mode,
+        listen_host=listen_host,
+        listen_port=listen_port,
+        proxyauth=proxyauth,
+        extra=mitmproxy_args or [],
+    )
+    result = run_capture(options)
+    typer.echo(
+        f"session {result.session!r}: {result.flows} flows, {result.tls_failures} TLS failures"
+        + (f", {result.lost} records LOST" if result.lost else ""),
+        err=True,
+    )
+    if report:
+        from analyzer.report import write_report
+
+        path = Path("reports") / f"{session}.html"
+        write_report(db, session, path, "html", profile=profile)
+        typer.echo(f"report: {path}", err=True)
+    if result.lost:
+        raise typer.Exit(1)

@@ -1,0 +1,72 @@
+"""``leakmap sessions`` and ``leakmap import``: what is in the store, and bringing files in."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from analyzer.cli import app
+from analyzer.cli.common import DB_DEFAULT, DbOption
+from analyzer.importer import import_files
+from analyzer.store import Store
+
+
+@app.command("sessions")
+def sessions_command(
+    db: DbOption = DB_DEFAULT,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """List the sessions in the store with their flow counts.
+
+    Example: leakmap sessions --db lab.db --json
+    """
+    with Store(db, create=False) as store:
+        found = store.sessions()
+    if as_json:
+        typer.echo(json.dumps([s.as_dict() for s in found], indent=2))
+        return
+    if not found:
+        typer.echo("no sessions yet")
+        return
+    header = (
+        f"{'session':<28} {'app':<18} {'version':<10} {'device':<16} {'started':<16} {'flows':>7}"
+    )
+    typer.echo(header)
+    for s in found:
+        started = time.strftime("%Y-%m-%d %H:%M", time.localtime(s.started_at or 0))
+        typer.echo(
+            f"{s.name:<28} {(s.app or '-'):<18} {(s.app_version or '-'):<10} "
+            f"{(s.device or '-'):<16} {started:<16} {s.flows:>7}"
+        )
+
+
+@app.command("import")
+def import_command(
+    files: Annotated[
+        list[Path],
+        typer.Argument(help=".mitm/.flows dumps (any version mitmproxy 12 reads) or HAR files."),
+    ],
+    session: Annotated[str, typer.Option("--session", help="Name of the new session.")],
+    app_name: Annotated[str | None, typer.Option("--app", help="App under test.")] = None,
+    app_version: Annotated[
+        str | None, typer.Option("--app-version", help="Version of the app under test.")
+    ] = None,
+    device: Annotated[str | None, typer.Option("--device", help="Label of the test phone.")] = None,
+    db: DbOption = DB_DEFAULT,
+) -> None:
+    """Import recorded traffic into a new session: mitmproxy dumps and HAR 1.2 files.
+
+    Every file is checked before anything is written; each file lands in one transaction, so a
+    corrupt file leaves no partial session.
+
+    Example: leakmap import capture.mitm chrome-export.har --session wechat-8.0 --app WeChat
+    """
+    with Store(db) as store:
+        result = import_files(
+            store, files, session=session, app=app_name, app_version=app_version, device=device
+        )
+    typer.echo(f"session {session!r}: {result.flows} flows imported from {len(files)} file(s)")

@@ -1,0 +1,260 @@
+"""End to end: ``leakmap capture`` as a real process, real clients, real TLS, local servers.
+
+Host names resolve to loopback addresses through a script passed after ``--`` (the product has no
+test special case). The test checks that every flow is stored with the server IP that was really
+connected, the host, the body bytes and sizes, HTTP/1.1 and HTTP/2, a WebSocket, a gzip body, a body
+over the cap, and a client that refuses the proxy's certificate as a TLS failure.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import signal
+import ssl
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from websockets.sync.client import connect as websocket_connect
+
+from analyzer.store import Store
+from tests.support.net import free_port, wait_for, wait_for_port
+from tests.support.servers import RecordingApp, serve_app, write_certificate
+
+CN_HOST, DE_HOST, PLAIN_HOST, WS_HOST = (
+    "api.tracker-cn.test",
+    "cdn.analytics-de.test",
+    "plain.ads-us.test",
+    "ws.push-cn.test",
+)
+LEAKMAP = str(Path(sys.executable).with_name("leakmap"))
+RESOLVE = str(Path(__file__).parent / "support" / "resolve_hosts.py")
+
+
+@dataclass
+class Servers:
+    app: RecordingApp
+    tls_port: int
+    plain_port: int
+    hosts: dict[str, str]
+
+
+@dataclass
+class Capture:
+    process: subprocess.Popen[bytes]
+    port: int
+    db: Path
+    ca: Path
+    servers: Servers
+
+    @property
+    def proxy(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> tuple[int, str]:
+        self.process.send_signal(signal.SIGINT)
+        out, err = self.process.communicate(timeout=60)
+        return self.process.returncode, err.decode() + out.decode()
+
+
+@pytest.fixture
+def servers(tmp_path: Path) -> Iterator[Servers]:
+    hosts = {
+        CN_HOST: "127.0.0.2",
+        WS_HOST: "127.0.0.2",
+        DE_HOST: "127.0.0.3",
+        PLAIN_HOST: "127.0.0.4",
+    }
+    cert, key = write_certificate(tmp_path, list(hosts), sorted(set(hosts.values())))
+    tls_port = free_port("127.0.0.2")
+    plain_port = free_port("127.0.0.4")
+    app = RecordingApp()
+    tls_binds = [f"127.0.0.2:{tls_port}", f"127.0.0.3:{tls_port}"]
+    with serve_app(
+        app, tls_binds=tls_binds, plain_binds=[f"127.0.0.4:{plain_port}"], cert=cert, key=key
+    ):
+        for bind in [*tls_binds, f"127.0.0.4:{plain_port}"]:
+            host, port = bind.split(":")
+            wait_for_port(host, int(port))
+        yield Servers(app, tls_port, plain_port, hosts)
+
+
+def start_capture(tmp_path: Path, servers: Servers, *args: str) -> Capture:
+    port = free_port("127.0.0.1")
+    db = tmp_path / "capture.db"
+    confdir = tmp_path / "mitmproxy"
+    mapping = ",".join(f"{name}={ip}" for name, ip in servers.hosts.items())
+    command = [
+        LEAKMAP, "capture", "--session", "e2e", "--app", "TestApp", "--app-version", "1.0",
+        "--device", "lab-phone", "--db", str(db), "--listen-host", "127.0.0.1",
+        "--listen-port", str(port), "--no-report", *args, "--",
+        "-s", RESOLVE, "--set", f"test_hosts={mapping}", "--set", "ssl_insecure=true",
+        "--set", f"confdir={confdir}",
+    ]  # fmt: skip
+    process = subprocess.Popen(
+        command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    try:
+        wait_for_port("127.0.0.1", port, process=process)
+    except Exception:
+        process.kill()
+        raise AssertionError(process.communicate()[1].decode()) from None
+    ca = confdir / "mitmproxy-ca-cert.pem"
+    wait_for(ca.exists)
+    return Capture(process, port, db, ca, servers)
+
+
+def curl(
+    capture: Capture, url: str, *args: str, trust_proxy: bool = True
+) -> subprocess.CompletedProcess[bytes]:
+    command = ["curl", "-sS", "--max-time", "30", "--proxy", capture.proxy, "--noproxy", ""]
+    if trust_proxy:
+        command += ["--cacert", str(capture.ca)]
+    return subprocess.run([*command, *args, url], capture_output=True, timeout=60)
+
+
+def test_capture_records_every_flow_with_server_ip_host_and_bodies(
+    tmp_path: Path, servers: Servers
+) -> None:
+    capture = start_capture(tmp_path, servers)
+    tls, plain = servers.tls_port, servers.plain_port
+    gzip_body = gzip.compress(b'{"advertising_id": "6a1c1487-a0af-4223-b142-a0f4621d0311"}')
+    (tmp_path / "gzip.bin").write_bytes(gzip_body)
+    big_body = os.urandom(1024 * 1024 + 4096)  # over the default 1 MiB cap
+    (tmp_path / "big.bin").write_bytes(big_body)
+    try:
+        # HTTP/1.1 over TLS, query string with an identifier.
+        result = curl(capture, f"https://{CN_HOST}:{tls}/v1/track?idfa=ABC&lat=52.1", "--http1.1")
+        assert result.returncode == 0, result.stderr
+        # HTTP/2 over TLS, gzip-encoded JSON body.
+        result = curl(
+            capture, f"https://{DE_HOST}:{tls}/collect", "--http2", "-X", "POST",
+            "-H", "Content-Encoding: gzip", "-H", "Content-Type: application/json",
+            "--data-binary", f"@{tmp_path / 'gzip.bin'}",
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        # Plain HTTP, a body over the cap.
+        result = curl(
+            capture, f"http://{PLAIN_HOST}:{plain}/upload", "-X", "POST",
+            "--data-binary", f"@{tmp_path / 'big.bin'}",
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        # A Python client over HTTP/2.
+        with httpx.Client(
+            proxy=capture.proxy, verify=ssl.create_default_context(cafile=capture.ca), http2=True
+        ) as client:
+            response = client.get(f"https://{CN_HOST}:{tls}/config?device=lab")
+            assert response.status_code == 200
+            assert response.http_version == "HTTP/2"
+        # A WebSocket through the proxy.
+        context = ssl.create_default_context(cafile=capture.ca)
+        with websocket_connect(
+            f"wss://{WS_HOST}:{tls}/ws", proxy=capture.proxy, ssl=context, open_timeout=30
+        ) as ws:
+            ws.send('{"imei": "356938035643809"}')
+            assert ws.recv(timeout=30) == '{"imei": "356938035643809"}'
+        # A client that does not trust the proxy's CA: a TLS failure, not a flow.
+        result = curl(capture, f"https://{CN_HOST}:{tls}/pinned", trust_proxy=False)
+        assert result.returncode != 0
+        with Store(str(capture.db)) as store:
+            session_id = store.session("e2e").id
+            wait_for(lambda: store.counts(session_id)["tls_failures"] >= 1)
+    finally:
+        code, output = capture.stop()
+    assert code == 0, output
+
+    with Store(str(capture.db)) as store:
+        session = store.session("e2e")
+        assert (session.app, session.app_version, session.device) == ("TestApp", "1.0", "lab-phone")
+        assert session.ended_at is not None
+        flows = {row.url.split("?")[0]: row for row in store.iter_flows(session.id)}
+        messages = list(store.websocket_messages(session.id))
+        failures = store.tls_failures(session.id)
+
+    assert set(flows) == {
+        f"https://{CN_HOST}:{tls}/v1/track",
+        f"https://{DE_HOST}:{tls}/collect",
+        f"http://{PLAIN_HOST}:{plain}/upload",
+        f"https://{CN_HOST}:{tls}/config",
+        f"https://{WS_HOST}:{tls}/ws",
+    }
+    track = flows[f"https://{CN_HOST}:{tls}/v1/track"]
+    assert (track.host, track.server_ip, track.server_port) == (CN_HOST, "127.0.0.2", tls)
+    assert track.http_version == "HTTP/1.1"
+    assert track.scheme == "https" and track.sni == CN_HOST
+    assert track.url.endswith("?idfa=ABC&lat=52.1")
+    assert track.status_code == 200
+    assert track.client_ip == "127.0.0.1"
+    assert track.tls_version and track.tls_version.startswith("TLS")
+
+    collect = flows[f"https://{DE_HOST}:{tls}/collect"]
+    assert (collect.server_ip, collect.http_version) == ("127.0.0.3", "HTTP/2.0")
+    assert collect.request_body == gzip_body  # as sent on the wire, still gzip
+    assert collect.request_content_encoding == "gzip"
+    assert collect.request_body_size == len(gzip_body)
+    assert collect.request_body_sha256 == hashlib.sha256(gzip_body).hexdigest()
+
+    upload = flows[f"http://{PLAIN_HOST}:{plain}/upload"]
+    assert upload.server_ip == "127.0.0.4" and upload.scheme == "http"
+    assert upload.request_body_size == len(big_body)
+    assert upload.request_body_truncated is True
+    assert upload.request_body == big_body[: 1024 * 1024]
+    assert upload.request_body_sha256 == hashlib.sha256(big_body).hexdigest()
+
+    config = flows[f"https://{CN_HOST}:{tls}/config"]
+    assert config.http_version == "HTTP/2.0"
+
+    ws_flow = flows[f"https://{WS_HOST}:{tls}/ws"]
+    assert ws_flow.websocket is True and ws_flow.server_ip == "127.0.0.2"
+    sent = [m for m in messages if m.from_client]
+    assert [m.content for m in sent] == [b'{"imei": "356938035643809"}']
+    assert all(m.flow_id == ws_flow.id for m in messages)
+    assert len(messages) == 2  # the message and its echo
+
+    assert len(failures) == 1
+    failure = failures[0]
+    assert failure.side == "client"
+    assert failure.sni == CN_HOST
+    assert failure.reason == "client does not trust the proxy CA"
+
+    # What the servers received is what was stored.
+    received = {r.path: r for r in servers.app.received}
+    assert received["/collect"].body == gzip_body
+    assert received["/upload"].body == big_body
+
+
+def test_capture_refuses_clients_without_proxy_credentials(
+    tmp_path: Path, servers: Servers
+) -> None:
+    capture = start_capture(tmp_path, servers, "--proxyauth", "alice:s3cret")
+    url = f"http://{PLAIN_HOST}:{servers.plain_port}/ping"
+    try:
+        refused = curl(capture, url, "-o", "/dev/null", "-w", "%{http_code}")
+        allowed = curl(capture, url, "--proxy-user", "alice:s3cret", "-w", "%{http_code}")
+    finally:
+        code, output = capture.stop()
+    assert code == 0, output
+    assert refused.stdout.decode().strip() == "407"
+    assert allowed.stdout.decode().endswith("200")
+    with Store(str(capture.db)) as store:
+        urls = [row.url for row in store.iter_flows(store.session("e2e").id)]
+    assert urls == [url]
+
+
+def test_capture_refuses_a_session_name_that_exists(tmp_path: Path) -> None:
+    db = tmp_path / "taken.db"
+    Store(str(db)).create_session("e2e")
+    result = subprocess.run(
+        [LEAKMAP, "capture", "--session", "e2e", "--db", str(db), "--no-report"],
+        capture_output=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert b"exists already" in result.stderr
+    assert b"Traceback" not in result.stderr
