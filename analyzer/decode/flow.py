@@ -1,0 +1,125 @@
+"""A stored flow (and its WebSocket messages) to the flat list of what the phone sent."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from analyzer.decode.body import decode_body, decode_payload
+from analyzer.decode.fields import Budget, Field, Limits
+from analyzer.decode.walker import Walker
+
+# Headers that describe the transport, never the phone: skipped to save time.
+_SKIPPED_HEADERS = frozenset(
+    {
+        "host", "content-length", "content-type", "content-encoding", "connection",
+        "accept-encoding", "transfer-encoding", "accept", "te", "keep-alive", ":authority",
+        ":method", ":path", ":scheme", "upgrade", "sec-websocket-key", "sec-websocket-version",
+        "sec-websocket-extensions", "cache-control", "pragma", "if-none-match",
+        "if-modified-since", "expect",
+    }
+)
+
+DEFAULT_LIMITS = Limits()
+
+
+def decode_flow(
+    flow: Any, messages: Iterable[Any] = (), limits: Limits | None = None
+) -> tuple[list[Field], list[str]]:
+    """Every value the phone sent in one flow, as fields, plus notes on what was not decoded.
+
+    ``flow`` is a row with the columns of :class:`analyzer.store.models.Flow` as attributes (url,
+    request_headers as ``[[name, value], ...]``, request_body as bytes on the wire,
+    request_body_truncated, request_content_encoding, request_content_type); ``messages`` are
+    rows of :class:`~analyzer.store.models.WebSocketMessage` of this flow (from_client, is_text,
+    content); only client-to-server messages are read. Responses are never read: what the server
+    says is not a leak. Never raises on malformed traffic: what could be decoded is returned, and
+    the notes say what was skipped.
+    """
+    budget = Budget(limits or DEFAULT_LIMITS)
+    walker = Walker(budget)
+    try:
+        _url(walker, getattr(flow, "url", None) or "")
+        _headers(walker, getattr(flow, "request_headers", None) or [])
+        body = getattr(flow, "request_body", None)
+        if body:
+            decode_body(
+                walker,
+                bytes(body),
+                getattr(flow, "request_content_type", None),
+                getattr(flow, "request_content_encoding", None),
+                truncated=bool(getattr(flow, "request_body_truncated", False)),
+            )
+        _messages(walker, messages)
+    except RecursionError:
+        budget.note("structure nested too deeply: decoding stopped")
+    except Exception as error:  # noqa: BLE001 - hostile input must not stop a whole session
+        budget.note(f"decoder error ({type(error).__name__}): decoding stopped")
+    return walker.fields, budget.notes
+
+
+def _url(walker: Walker, url: str) -> None:
+    if not url:
+        return
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        walker.budget.note("malformed URL: scanned as text")
+        walker.emit("path", "", "", url, "plain", raw=True)
+        return
+    if parts.path and parts.path != "/":
+        walker.emit("path", "", "", unquote(parts.path), "plain", raw=True)
+        segments = parts.path.split("/")
+        previous = ""
+        for index, segment in enumerate(segments):
+            if segment:
+                # The segment before names this one in REST URLs: /imei/3569...
+                walker.string(unquote(segment), "path", f"/{index}", previous, "", 0)
+                previous = unquote(segment)
+    if parts.query:
+        walker.emit("query", "", "", parts.query, "plain", raw=True)
+        items = parse_qsl(parts.query, keep_blank_values=True)
+        if items:
+            walker.pairs(items, "query", "", "", 0)
+        else:
+            walker.string(unquote(parts.query), "query", "", "", "", 0)
+
+
+def _headers(walker: Walker, headers: list[Any]) -> None:
+    for pair in headers:
+        if not isinstance(pair, list | tuple) or len(pair) != 2:
+            continue
+        name, value = str(pair[0]), str(pair[1])
+        lowered = name.lower()
+        if lowered in _SKIPPED_HEADERS or not value:
+            continue
+        if lowered == "cookie":
+            for piece in value.split(";"):
+                cookie, sep, cookie_value = piece.strip().partition("=")
+                if sep and cookie:
+                    walker.string(unquote(cookie_value), "cookie", cookie, cookie, "", 0)
+            continue
+        walker.string(value, "header", lowered, lowered, "", 0)
+
+
+def _messages(walker: Walker, messages: Iterable[Any]) -> None:
+    limit = walker.budget.limits.max_messages
+    index = 0
+    for message in messages:
+        if not getattr(message, "from_client", False):
+            continue
+        if index >= limit:
+            walker.budget.note(f"more than {limit} WebSocket messages: the rest skipped")
+            break
+        content = getattr(message, "content", None) or b""
+        if isinstance(content, str):
+            content = content.encode("utf-8")
+        content_type = "text/plain" if getattr(message, "is_text", False) else ""
+        decode_payload(walker, bytes(content), content_type, "websocket", f"msg{index}", "", 0)
+        index += 1
+        if walker.budget.exhausted:
+            break
+
+
+__all__ = ["Field", "Limits", "decode_body", "decode_flow"]
