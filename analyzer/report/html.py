@@ -1,0 +1,207 @@
+"""The self-contained HTML report: one file, inline CSS, SVG and script, nothing loaded.
+
+Everything captured is hostile, so the page is built with autoescaping on, never puts a captured
+string into a URL, an id or a script, and carries a Content-Security-Policy that allows only its
+own inline style and script (by hash) and nothing from any network. Other reports (the diff)
+reuse this by extending ``base.html.j2`` and calling :func:`render_page`.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import json
+import math
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+
+from analyzer import __version__
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+ASSETS = Path(__file__).resolve().parent / "assets"
+WORLD = Path(__file__).resolve().parent.parent / "data" / "world" / "countries.json"
+
+MAX_DESTINATION_ROWS = 2000  # rows in the HTML; the JSON and CSV keep all
+MAX_HOSTS_PER_SECTION = 40  # evidence host groups shown per (property, country)
+PAGE_SIZE = 25
+# Shading of the map: how many distinct personal properties a country received.
+BUCKETS = ((1, 1), (2, 2), (3, 4), (5, 8), (9, math.inf))
+
+
+def content_security_policy(style: str, script: str) -> str:
+    """Only this page's own inline style and script run; nothing is fetched, framed or sent."""
+    return (
+        "default-src 'none'; "
+        f"style-src '{_sha256(style)}'; "
+        f"script-src '{_sha256(script)}'; "
+        "img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    )
+
+
+@functools.cache
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["when"] = format_time
+    env.filters["size"] = format_bytes
+    env.filters["country"] = country_name
+    env.filters["num"] = lambda n: f"{n:,}" if isinstance(n, int) else ("" if n is None else n)
+    env.globals["country_name"] = country_name
+    return env
+
+
+def render_page(
+    template: str,
+    context: dict[str, Any],
+    *,
+    styles: tuple[str, ...] = ("base.css",),
+    scripts: tuple[str, ...] = ("base.js",),
+) -> str:
+    """Render ``template`` with the named assets inlined and a CSP that admits only them."""
+    style = "\n".join(_asset(name) for name in styles)
+    script = "\n".join(_asset(name) for name in scripts)
+    return environment().get_template(template).render(
+        **context,
+        style=Markup(style),
+        script=Markup(script),
+        csp=content_security_policy(style, script),
+        tool_version=__version__,
+    )
+
+
+def render_html(report: dict[str, Any]) -> str:
+    """The session report page of a report dict from :func:`analyzer.summary.build_report`."""
+    destinations = report["destinations"]
+    country_anchor = {
+        code: f"cty-{n}" for n, code in enumerate(sorted(report["by_country"]), 1)
+    }
+    evidence = [_bounded_section(section) for section in report["evidence"]]
+    return render_page(
+        "report.html.j2",
+        {
+            "r": report,
+            "session": report["session"],
+            "headline": report["headline"],
+            "destinations": destinations[:MAX_DESTINATION_ROWS],
+            "destinations_hidden": max(0, len(destinations) - MAX_DESTINATION_ROWS),
+            "evidence": evidence,
+            "world": world_map(report),
+            "country_anchor": country_anchor,
+            "page_size": PAGE_SIZE,
+            "generated_at": report.get("generated_at"),
+        },
+        styles=("base.css", "report.css"),
+        scripts=("base.js",),
+    )
+
+
+def world_map(report: dict[str, Any]) -> dict[str, Any]:
+    """Countries of the map with the shading class of each, and the legend."""
+    geometry = _world()
+    received = {
+        code: entry for code, entry in report["by_country"].items() if entry.get("flows")
+    }
+    shapes = []
+    for country in geometry["countries"]:
+        entry = received.get(country["id"])
+        count = len(entry["properties"]) if entry else 0
+        shapes.append(
+            {
+                **country,
+                "properties": count,
+                "flows": entry["flows"] if entry else 0,
+                "level": _level(count) if entry else None,
+                "outside": bool(entry and count and entry.get("allowed") is False),
+            }
+        )
+    drawn = {c["id"] for c in geometry["countries"]}
+    unplaced = sorted(code for code in received if code not in drawn)
+    legend = [
+        {"level": n + 1, "label": str(lo) if lo == hi else (f"{lo}+" if hi == math.inf else
+                                                            f"{lo}–{hi}")}
+        for n, (lo, hi) in enumerate(BUCKETS)
+    ]
+    return {
+        "viewBox": geometry["viewBox"],
+        "attribution": geometry["attribution"],
+        "countries": shapes,
+        "unplaced": unplaced,
+        "legend": legend,
+    }
+
+
+def country_name(code: str | None) -> str:
+    if not code or code == "unknown":
+        return "unknown"
+    return _names().get(code, code)
+
+
+def format_time(value: str | None) -> str:
+    if not value:
+        return "–"
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def format_bytes(value: int | None) -> str:
+    if value is None:
+        return "–"
+    size = float(value)
+    for unit in ("B", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{value} B"  # pragma: no cover - the loop always returns
+
+
+def _level(count: int) -> int:
+    if count == 0:
+        return 0
+    for n, (lo, hi) in enumerate(BUCKETS, 1):
+        if lo <= count <= hi:
+            return n
+    return len(BUCKETS)
+
+
+def _bounded_section(section: dict[str, Any]) -> dict[str, Any]:
+    hosts = section["hosts"]
+    shown = hosts[:MAX_HOSTS_PER_SECTION]
+    return {
+        **section,
+        "hosts": shown,
+        "hosts_hidden": len(hosts) - len(shown),
+        "findings_hidden": sum(h["count"] for h in hosts[MAX_HOSTS_PER_SECTION:]),
+    }
+
+
+@functools.cache
+def _world() -> dict[str, Any]:
+    return json.loads(WORLD.read_text(encoding="utf-8"))
+
+
+@functools.cache
+def _names() -> dict[str, str]:
+    return {c["id"]: c["name"] for c in _world()["countries"]}
+
+
+@functools.cache
+def _asset(name: str) -> str:
+    return (ASSETS / name).read_text(encoding="utf-8")
+
+
+def _sha256(text: str) -> str:
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return "sha256-" + base64.b64encode(digest).decode("ascii")
