@@ -1,0 +1,23 @@
+"""Where the data goes: server IP -> country, city, coordinates, ASN and AS organisation.
+
+    from analyzer.geo import GeoResolver, GeoInfo
+    geo = GeoResolver(geoip_db=None, asn_db=None)   # LeakmapError on a bad file
+    info = geo.lookup("8.8.8.8")                    # GeoInfo(country="US", asn=15169, ...)
+    geo.describe()  # {"country_db": ..., "asn_db": ..., "attribution": ...}
+"""
+
+from __future__ import annotations
+
+from analyzer.geo.database import DatabaseInfo, GeoDatabase, Role
+from analyzer.geo.info import GeoInfo
+from analyzer.geo.resolver import GeoResolver, is_local, parse_address
+
+__all__ = [
+    "DatabaseInfo",
+    "GeoDatabase",
+    "GeoInfo",
+    "GeoResolver",
+    "Role",
+    "is_local",
+    "parse_address",
+]

@@ -1,0 +1,190 @@
+"""Server IP -> country, city, coordinates, ASN and AS organisation, with a cache.
+
+Every address is looked up in the databases first (a file given by the user, then the embedded
+default); only an address that no database has a record for, and that is not globally
+routable (loopback, private, link-local, reserved, multicast), is classed as local.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Any
+
+from analyzer.geo.database import GeoDatabase, IPAddress, Role
+from analyzer.geo.embedded import embedded_data
+from analyzer.geo.info import GeoInfo
+from analyzer.geo.records import asn_fields, country_fields
+
+# Sessions repeat a few hundred addresses; a benchmark or a huge lab database may pass a
+# million. Past this many entries the cache starts afresh rather than grow without bound.
+CACHE_LIMIT = 1 << 20
+MAX_ADDRESS_CHARS = 64
+MAXMIND_GEOLITE_ATTRIBUTION = (
+    "This product includes GeoLite2 data created by MaxMind, available from "
+    "https://www.maxmind.com."
+)
+
+
+class GeoResolver:
+    """Look up server addresses.
+
+    ``GeoResolver(geoip_db=None, asn_db=None)``: ``geoip_db`` is a MaxMind-format Country or
+    City file (GeoLite2/GeoIP2, DB-IP, ip-location-db), ``asn_db`` an ASN (or ISP) file. Where a
+    file is given it is asked first; the embedded default answers for addresses it has no record
+    for (pass ``embedded=False`` to use the given files alone). Raises ``LeakmapError`` with a
+    one-line message for a missing, corrupt or wrong-type file.
+
+    ``lookup(ip) -> GeoInfo`` accepts IPv4 and IPv6 text (``[::1]``, zone ids and IPv4-mapped
+    IPv6 are understood) and never raises for odd input: a value that is not an IP address gives
+    a GeoInfo with nothing known. Results are cached per input string.
+    """
+
+    def __init__(
+        self,
+        geoip_db: Path | None = None,
+        asn_db: Path | None = None,
+        *,
+        embedded: bool = True,
+    ) -> None:
+        self._country_dbs: list[GeoDatabase] = []
+        self._asn_dbs: list[GeoDatabase] = []
+        try:
+            if geoip_db is not None:
+                self._country_dbs.append(GeoDatabase(Path(geoip_db), Role.COUNTRY))
+            if asn_db is not None:
+                self._asn_dbs.append(GeoDatabase(Path(asn_db), Role.ASN))
+            self._attribution = ""
+            if embedded:
+                data = embedded_data()
+                for files, role, entry in (
+                    (self._country_dbs, Role.COUNTRY, data.country),
+                    (self._asn_dbs, Role.ASN, data.asn),
+                ):
+                    files.append(
+                        GeoDatabase(
+                            entry.path,
+                            role,
+                            embedded=True,
+                            source=entry.source,
+                            networks=entry.networks,
+                        )
+                    )
+                self._attribution = data.attribution
+        except BaseException:
+            self.close()
+            raise
+        self._cache: dict[str, GeoInfo] = {}
+        # Interned names: a million cached results share a few thousand organisation strings.
+        self._strings: dict[str, str] = {}
+
+    @property
+    def databases(self) -> list[GeoDatabase]:
+        """The open files, country role first, in the order they are asked."""
+        return [*self._country_dbs, *self._asn_dbs]
+
+    def lookup(self, ip: str) -> GeoInfo:
+        """Country, city, coordinates, ASN and organisation of one address (cached)."""
+        cached = self._cache.get(ip)
+        if cached is not None:
+            return cached
+        info = self._resolve(ip)
+        if len(self._cache) >= CACHE_LIMIT:
+            self._cache.clear()
+        self._cache[ip] = info
+        return info
+
+    def describe(self) -> dict[str, str]:
+        """What the report prints about its data: ``{"country_db", "asn_db", "attribution"}``."""
+        notes = [self._attribution] if self._attribution else []
+        if any(db.info.database_type.startswith("GeoLite2") for db in self.databases):
+            notes.insert(0, MAXMIND_GEOLITE_ATTRIBUTION)
+        return {
+            "country_db": _chain(self._country_dbs),
+            "asn_db": _chain(self._asn_dbs),
+            "attribution": " ".join(notes),
+        }
+
+    def close(self) -> None:
+        for database in self.databases:
+            database.close()
+
+    def __enter__(self) -> GeoResolver:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _resolve(self, ip: str) -> GeoInfo:
+        address = parse_address(ip)
+        if address is None:
+            return GeoInfo(ip=str(ip)[:MAX_ADDRESS_CHARS])
+        found = False
+        country = city = None
+        latitude = longitude = None
+        for database in self._country_dbs:
+            record = database.get(address)
+            if record is None:
+                continue
+            found = True
+            country, city, latitude, longitude = country_fields(record)
+            if country is not None:
+                break
+        asn, org = None, None
+        for database in self._asn_dbs:
+            record = database.get(address)
+            if record is None:
+                continue
+            found = True
+            asn, org = asn_fields(record)
+            if asn is not None:
+                break
+        return GeoInfo(
+            ip=str(address),
+            country=self._intern(country),
+            city=self._intern(city),
+            latitude=latitude,
+            longitude=longitude,
+            asn=asn,
+            org=self._intern(org),
+            local=not found and is_local(address),
+        )
+
+    def _intern(self, text: str | None) -> str | None:
+        if text is None:
+            return None
+        return self._strings.setdefault(text, text)
+
+
+def parse_address(value: Any) -> IPAddress | None:
+    """An address object from text as captures write it, or None when it is not an address."""
+    if not isinstance(value, str) or not value or len(value) > MAX_ADDRESS_CHARS:
+        return None
+    text = value.strip()
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    text = text.split("%", 1)[0]  # zone id: fe80::1%wlan0
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if address.version == 6:
+        mapped = address.ipv4_mapped
+        if mapped is not None:
+            return mapped
+    return address
+
+
+def is_local(address: IPAddress) -> bool:
+    """Loopback, private, link-local, shared, reserved or multicast: not a place on the map."""
+    return not address.is_global or address.is_multicast
+
+
+def _chain(databases: list[GeoDatabase]) -> str:
+    if not databases:
+        return "none"
+    first, *rest = databases
+    text = first.info.summary()
+    if rest:
+        text += "; where it has no record: " + "; ".join(db.info.summary() for db in rest)
+    return text
