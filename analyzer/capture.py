@@ -53,6 +53,9 @@ def mitmdump_arguments(options: CaptureOptions) -> list[str]:
         "leakmap_platform": options.platform or "",
         # Flow lines would print URLs full of personal data; the counters replace them.
         "flow_detail": "0",
+        # Never an open proxy: clients from public addresses are refused (mitmproxy's default,
+        # made explicit here; a researcher may still override it after --).
+        "block_global": "true",
     }
     args = ["--mode", options.mode, "--listen-port", str(options.listen_port)]
     if options.listen_host:
