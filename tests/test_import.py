@@ -106,7 +106,7 @@ def test_truncated_dump_is_refused(store: Store, tmp_path: Path) -> None:
     data = (DATA / "flows" / "diff_data.mitm").read_bytes()
     truncated = tmp_path / "cut.mitm"
     truncated.write_bytes(data[: len(data) // 2])
-    with pytest.raises(LeakmapError, match="cut.mitm"):
+    with pytest.raises(LeakmapError, match=r"cut\.mitm"):
         import_files(store, [truncated], session="s")
     assert store.sessions() == []
 
