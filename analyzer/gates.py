@@ -124,17 +124,24 @@ def parse_gate(expression: str) -> Gate:
 
 def evaluate(gates: Iterable[Gate], diff: dict[str, Any]) -> list[GateHit]:
     """The gates that fire on ``diff``, each with the reasons (hosts, countries, ...) why."""
+    gates = list(gates)
+    require_policy(gates, bool(diff.get("policy")))
     hits = []
     for gate in gates:
-        if gate.kind in ("new-outside-policy", "outside-policy") and not diff.get("policy"):
-            raise LeakmapError(
-                f"gate {gate.kind!r} needs a policy: add --policy eu-adequacy or a policy file",
-                exit_code=EXIT_USAGE,
-            )
         reasons = _EVALUATORS[gate.kind](diff, gate.arg)
         if reasons:
             hits.append(GateHit(gate.text, tuple(dict.fromkeys(reasons))))
     return hits
+
+
+def require_policy(gates: Iterable[Gate], has_policy: bool) -> None:
+    """Refuse policy gates without a policy before any analysis runs (usage error, exit 2)."""
+    for gate in gates:
+        if gate.kind in ("new-outside-policy", "outside-policy") and not has_policy:
+            raise LeakmapError(
+                f"gate {gate.kind!r} needs a policy: add --policy eu-adequacy or a policy file",
+                exit_code=EXIT_USAGE,
+            )
 
 
 def exit_code(hits: list[GateHit]) -> int:
@@ -331,4 +338,5 @@ __all__ = [
     "exit_code",
     "parse_gate",
     "parse_gates",
+    "require_policy",
 ]

@@ -1,0 +1,158 @@
+"""``leakmap diff OLD NEW``: what changed between two sessions, as a report and as a CI gate."""
+
+from __future__ import annotations
+
+import re
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from sqlalchemy.exc import SQLAlchemyError
+
+from analyzer.cli import app
+from analyzer.cli.common import (
+    DB_DEFAULT,
+    AsnDbOption,
+    DbOption,
+    GeoipDbOption,
+    PolicyOption,
+    ProfileOption,
+)
+from analyzer.errors import LeakmapError
+from analyzer.gates import EXIT_USAGE, GATE_HELP
+
+REPORTS_DIR = Path("reports")
+
+
+class DiffFormat(StrEnum):
+    html = "html"
+    json = "json"
+
+
+_EPILOG = "\b\n" + GATE_HELP.replace("\n\n", "\n") + (
+    "\n\nExamples:\n"
+    "  leakmap diff app-6.2 app-6.3\n"
+    "  leakmap diff app-6.2 app-6.3 --format json -o diff.json\n"
+    "  leakmap diff app-6.2 app-6.3 --policy eu-adequacy \\\n"
+    "      --fail-on new-country --fail-on property:imei --fail-on outside-policy"
+)
+
+
+@app.command("diff", epilog=_EPILOG)
+def diff_command(
+    old_session: Annotated[str, typer.Argument(metavar="OLD_SESSION", help="The baseline.")],
+    new_session: Annotated[str, typer.Argument(metavar="NEW_SESSION", help="The new version.")],
+    db: DbOption = DB_DEFAULT,
+    profile: ProfileOption = None,
+    geoip_db: GeoipDbOption = None,
+    asn_db: AsnDbOption = None,
+    policy: PolicyOption = None,
+    fmt: Annotated[
+        DiffFormat,
+        typer.Option("--format", help="html: a page in reports/ (or -o); json: leakmap.diff/1."),
+    ] = DiffFormat.html,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="Write here (JSON without -o goes to standard output, HTML to "
+            "reports/OLD-vs-NEW.html).",
+        ),
+    ] = None,
+    fail_on: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fail-on",
+            metavar="EXPR",
+            help="Exit 1 when this gate fires (repeatable; see the list below).",
+        ),
+    ] = None,
+) -> None:
+    """Compare two sessions: new and gone countries, owners, domains, hosts and properties.
+
+    Both sessions are analysed with the same options. Destinations are matched by host, then by
+    registrable domain, then by owner, so renamed CDN hosts do not show up as new leaks. Prints a
+    short summary and writes an HTML page (same style as the session report) or JSON.
+    """
+    try:
+        code = _run(
+            old_session, new_session, db, profile, geoip_db, asn_db, policy, fmt, output, fail_on
+        )
+    except LeakmapError as error:
+        # Exit code 1 means "a gate fired": every error of this command is 2, so CI can tell.
+        raise LeakmapError(str(error), exit_code=EXIT_USAGE) from None
+    except SQLAlchemyError as error:
+        from analyzer.store.db import short_error
+
+        raise LeakmapError(f"database: {short_error(error)}", exit_code=EXIT_USAGE) from None
+    if code:
+        raise typer.Exit(code)
+
+
+def _run(
+    old_session: str,
+    new_session: str,
+    db: str,
+    profile: Path | None,
+    geoip_db: Path | None,
+    asn_db: Path | None,
+    policy_arg: Path | None,
+    fmt: DiffFormat,
+    output: Path | None,
+    fail_on: list[str] | None,
+) -> int:
+    from analyzer.diff import diff_reports
+    from analyzer.diff_report import render_html, render_json, terminal_summary
+    from analyzer.gates import evaluate, exit_code, parse_gates, require_policy
+    from analyzer.policy import load_policy
+    from analyzer.store import Store
+    from analyzer.summary import build_report
+
+    # Everything the user typed is checked before the (slow) analysis runs.
+    gates = parse_gates(fail_on or [])
+    policy = load_policy(policy_arg) if policy_arg is not None else None
+    require_policy(gates, policy is not None)
+    if old_session == new_session:
+        raise LeakmapError("OLD_SESSION and NEW_SESSION are the same session")
+
+    options: dict[str, Any] = {
+        "profile": profile,
+        "geoip_db": geoip_db,
+        "asn_db": asn_db,
+        "policy": policy,
+    }
+    with Store(db, create=False) as store:
+        store.session(old_session)  # fail on a misspelt name before analysing the other one
+        store.session(new_session)
+        old = build_report(store, old_session, **options)
+        new = build_report(store, new_session, **options)
+    diff = diff_reports(old, new, policy=policy)
+    hits = evaluate(gates, diff)
+
+    if fmt is DiffFormat.json and output is None:
+        sys.stdout.write(render_json(diff, hits))
+        sys.stdout.flush()
+        typer.echo(terminal_summary(diff, hits), err=True)
+        return exit_code(hits)
+
+    target = output or REPORTS_DIR / f"{_safe(old_session)}-vs-{_safe(new_session)}.html"
+    text = render_json(diff, hits) if fmt is DiffFormat.json else render_html(diff, hits)
+    _write(target, text)
+    typer.echo(terminal_summary(diff, hits, output=str(target)))
+    return exit_code(hits)
+
+
+def _write(path: Path, text: str) -> None:
+    from analyzer.report.atomic import atomic_output
+
+    with atomic_output(path) as out:
+        out.write(text)
+
+
+def _safe(name: str) -> str:
+    """A session name as a file-name part: no separators, no dot files, bounded."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "session"
+    return cleaned[:80]
