@@ -1,0 +1,141 @@
+"""Download a newer MaxMind-format file from a URL, check it, and put it in place atomically.
+
+Accepted downloads: a plain ``.mmdb``, a gzip-compressed one (``.mmdb.gz``), or a tar.gz that
+holds ``.mmdb`` members (MaxMind's ``GeoLite2-City_YYYYMMDD.tar.gz``, an npm package tarball
+such as ``@ip-location-db/geo-whois-asn-country-mmdb``). The file is only moved to its target
+after it opened as a database of the wanted kind; a failed update leaves the old file intact.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import os
+import tarfile
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import BinaryIO
+
+from analyzer.errors import LeakmapError
+from analyzer.geo.database import DatabaseInfo, GeoDatabase, Role
+
+MAX_DOWNLOAD_BYTES = 512 * 1024 * 1024
+CHUNK = 1024 * 1024
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def default_update_dir() -> Path:
+    """``$XDG_DATA_HOME/leakmap/geo`` (``~/.local/share/leakmap/geo``)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "leakmap" / "geo"
+
+
+def update_database(
+    url: str,
+    target: Path,
+    role: Role,
+    *,
+    timeout: float = 120.0,
+    max_bytes: int = MAX_DOWNLOAD_BYTES,
+) -> DatabaseInfo:
+    """Fetch ``url`` into ``target`` if it is a valid database for ``role``; its description."""
+    if not url.lower().startswith(("http://", "https://")):
+        raise LeakmapError(f"{url}: only http:// and https:// URLs are supported")
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".leakmap-geo-", dir=target.parent) as tmp:
+        work = Path(tmp)
+        download = work / "download"
+        _download(url, download, timeout=timeout, max_bytes=max_bytes)
+        candidate = _unpack(download, work, role, max_bytes)
+        database = GeoDatabase(candidate, role)
+        database.close()
+        candidate.chmod(0o644)
+        os.replace(candidate, target)
+    return dataclasses.replace(database.info, path=target)
+
+
+def _download(url: str, sink_path: Path, *, timeout: float, max_bytes: int) -> None:
+    request = urllib.request.Request(url, headers={"User-Agent": "leakmap-geoip-update"})
+    deadline = time.monotonic() + timeout
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            size = 0
+            with sink_path.open("wb") as sink:
+                while chunk := response.read(CHUNK):
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise LeakmapError(f"{url}: larger than {max_bytes} bytes; not used")
+                    if time.monotonic() > deadline:
+                        raise LeakmapError(f"{url}: download took longer than {timeout:.0f} s")
+                    sink.write(chunk)
+    except urllib.error.HTTPError as error:
+        raise LeakmapError(f"{url}: HTTP {error.code} {error.reason}") from error
+    except urllib.error.URLError as error:
+        raise LeakmapError(f"{url}: cannot download ({error.reason})") from error
+    except (TimeoutError, OSError) as error:
+        raise LeakmapError(f"{url}: cannot download ({error})") from error
+
+
+def _unpack(download: Path, work: Path, role: Role, max_bytes: int) -> Path:
+    with download.open("rb") as handle:
+        magic = handle.read(2)
+    if magic != GZIP_MAGIC:
+        return download
+    if tarfile.is_tarfile(download):
+        return _from_tar(download, work, role, max_bytes)
+    plain = work / "download.mmdb"
+    with gzip.open(download, "rb") as source, plain.open("wb") as sink:
+        _copy_bounded(source, sink, max_bytes, download.name)
+    return plain
+
+
+def _from_tar(download: Path, work: Path, role: Role, max_bytes: int) -> Path:
+    """The largest ``.mmdb`` member that opens as a database for ``role``."""
+    try:
+        with tarfile.open(download, "r:*") as archive:
+            members = [
+                m for m in archive.getmembers() if m.isfile() and m.name.endswith(".mmdb")
+            ]
+            # Combined IPv4+IPv6 files are the largest; try them first.
+            members.sort(key=lambda m: m.size, reverse=True)
+            problems: list[str] = []
+            for index, member in enumerate(members):
+                if member.size > max_bytes:
+                    problems.append(f"{member.name}: too large")
+                    continue
+                candidate = work / f"member-{index}.mmdb"
+                source = archive.extractfile(member)
+                if source is None:
+                    continue
+                with source, candidate.open("wb") as sink:
+                    _copy_bounded(source, sink, max_bytes, member.name)
+                try:
+                    GeoDatabase(candidate, role).close()
+                except LeakmapError as error:
+                    problems.append(str(error).split(": ", 1)[-1])
+                    candidate.unlink()
+                    continue
+                return candidate
+    except (tarfile.TarError, EOFError, OSError) as error:
+        raise LeakmapError(f"download: damaged archive ({error})") from error
+    detail = f" ({'; '.join(problems[:3])})" if problems else ""
+    raise LeakmapError(f"download: the archive holds no {role.wanted} in .mmdb form{detail}")
+
+
+def _copy_bounded(source: BinaryIO, sink: BinaryIO, max_bytes: int, name: str) -> None:
+    copied = 0
+    try:
+        while chunk := source.read(CHUNK):
+            copied += len(chunk)
+            if copied > max_bytes:
+                raise LeakmapError(f"{name}: unpacks to more than {max_bytes} bytes; not used")
+            sink.write(chunk)
+    except (OSError, EOFError, gzip.BadGzipFile) as error:
+        raise LeakmapError(f"{name}: damaged compressed data ({error})") from error
+
+
+__all__ = ["default_update_dir", "update_database"]
