@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import quote, quote_plus
 
 from analyzer import __version__
 
@@ -402,7 +403,10 @@ class Summariser:
         return {
             "flow_id": finding.flow_id,
             "time": when,
-            "request_line": _cap(f"{flow.method or '?'} {flow.url or flow.host or ''}", MAX_TEXT),
+            "request_line": _cap(
+                f"{flow.method or '?'} {self._url_shown(flow.url or flow.host or '', finding)}",
+                MAX_TEXT,
+            ),
             "location": finding.location,
             "path": _cap(finding.path, MAX_TEXT),
             "encoding": finding.encoding,
@@ -413,6 +417,22 @@ class Summariser:
             "explanation": _cap(finding.explanation, MAX_TEXT),
             "plaintext": plain,
         }
+
+    def _url_shown(self, url: str, finding: FindingLike) -> str:
+        """The URL with the value masked, and every query value too: any may be personal."""
+        if self.show_values:
+            return url
+        if finding.value and len(finding.value) >= 3:
+            for form in {finding.value, quote(finding.value, safe=""), quote_plus(finding.value)}:
+                url = url.replace(form, self.mask(finding.value))
+        base, sep, query = url.partition("?")
+        if not sep:
+            return base
+        parts = []
+        for part in query.split("&"):
+            key, eq, value = part.partition("=")
+            parts.append(f"{key}={self.mask(value)}" if eq and value else part)
+        return base + "?" + "&".join(parts)
 
     def _shown(self, value: str | None) -> str | None:
         if value is None or self.show_values:

@@ -36,11 +36,18 @@ def write_report(
 ) -> Path | None:
     """Build and write one report; ``path`` None or ``"-"`` writes to standard output.
 
+    ``store`` is an open :class:`~analyzer.store.Store` or a database file/URL to open.
+
     ``options`` are those of :func:`analyzer.summary.build_report` (profile, geoip_db, asn_db,
     policy, show_values, progress). Returns the path written, or None for standard output.
     """
     if fmt not in FORMATS:
         raise LeakmapError(f"unknown report format {fmt!r} (choose from {', '.join(FORMATS)})")
+    if isinstance(store, str | Path):
+        from analyzer.store import Store
+
+        with Store(str(store), create=False) as opened:
+            return write_report(opened, session_name, path, fmt, **options)
     target = None if path is None or str(path) == "-" else Path(path)
     if fmt == "har":
         session = store.session(session_name)

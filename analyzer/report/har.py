@@ -2,7 +2,7 @@
 
 Written entry by entry while flows stream from the store, so a session of any size fits in
 constant memory. Bodies are stored as they came over the wire; HAR wants them decoded, so
-content-encodings (gzip, deflate, br, zstd) are undone here with an output cap, because a
+content-encodings are undone here with an output cap (``analyzer.decode.content``), because a
 captured body may be a decompression bomb. What cannot be decoded, or is not text, is written
 base64-encoded and marked (``encoding: base64`` for responses as HAR 1.2 allows; ``_encoding``
 for request bodies, where HAR has no such field).
@@ -11,18 +11,14 @@ for request bodies, where HAR has no such field).
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
-import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import IO, Any
 from urllib.parse import parse_qsl, urlsplit
 
-import brotli
-import zstandard
-
 from analyzer import __version__
+from analyzer.decode.content import DecodeError, decompress
 
 DECODED_LIMIT = 8 * 1024 * 1024  # bytes of decoded body written per message
 _NO_BODY_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "CONNECT"})
@@ -165,33 +161,12 @@ class _Messages:
 def decode_content(raw: bytes, encoding: str | None, limit: int = DECODED_LIMIT) -> bytes | None:
     """Undo a Content-Encoding chain, at most ``limit`` bytes out; None when it cannot be done."""
     data = raw
-    for name in reversed([e.strip().lower() for e in (encoding or "").split(",") if e.strip()]):
+    for coding in reversed([c.strip() for c in (encoding or "").split(",") if c.strip()]):
         try:
-            if name in ("identity", "none"):
-                continue
-            if name in ("gzip", "x-gzip", "deflate"):
-                data = _inflate(data, limit)
-            elif name == "br":
-                data = brotli.Decompressor().process(data, output_buffer_limit=limit)[:limit]
-            elif name == "zstd":
-                reader = zstandard.ZstdDecompressor().stream_reader(data)
-                with contextlib.closing(reader):
-                    data = reader.read(limit)
-            else:
-                return None
-        except (zlib.error, brotli.error, zstandard.ZstdError, ValueError):
+            data, _complete = decompress(data, coding, limit)
+        except DecodeError:
             return None
     return data
-
-
-def _inflate(data: bytes, limit: int) -> bytes:
-    # wbits 47 accepts gzip and zlib headers; raw deflate (seen in the wild) needs -15.
-    for wbits in (47, -15):
-        try:
-            return zlib.decompressobj(wbits).decompress(data, limit)
-        except zlib.error:
-            continue
-    raise zlib.error("not gzip, zlib or raw deflate")
 
 
 def _body_text(raw: bytes, encoding: str | None) -> tuple[str, bool, int]:

@@ -39,7 +39,7 @@ def content_security_policy(style: str, script: str) -> str:
         "default-src 'none'; "
         f"style-src '{_sha256(style)}'; "
         f"script-src '{_sha256(script)}'; "
-        "img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+        "img-src data:; base-uri 'none'; form-action 'none'"
     )
 
 

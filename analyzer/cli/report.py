@@ -1,0 +1,83 @@
+"""``leakmap report``: one session as an HTML report, JSON, CSV (findings) or HAR (flows)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from analyzer.cli import app
+from analyzer.cli.common import (
+    DB_DEFAULT,
+    AsnDbOption,
+    DbOption,
+    GeoipDbOption,
+    PolicyOption,
+    ProfileOption,
+)
+from analyzer.errors import LeakmapError
+from analyzer.report import FORMATS, default_path, write_report
+from analyzer.store import Store
+
+
+@app.command("report")
+def report_command(
+    session: Annotated[str, typer.Argument(help="Name of the session (see `leakmap sessions`).")],
+    db: DbOption = DB_DEFAULT,
+    profile: ProfileOption = None,
+    geoip_db: GeoipDbOption = None,
+    asn_db: AsnDbOption = None,
+    policy: PolicyOption = None,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help="html: the researcher's report; json: leakmap.report/1; csv: one row per "
+            "finding; har: HAR 1.2 of all flows (for TrackHAR and other tools).",
+        ),
+    ] = "html",
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="File to write ('-' for standard output). Default: reports/<session>.html or "
+            ".har; standard output for json and csv.",
+        ),
+    ] = None,
+    show_values: Annotated[
+        bool,
+        typer.Option("--show-values", help="Show personal values in clear (masked by default)."),
+    ] = False,
+) -> None:
+    """Report which personal data a session sent to which countries, with evidence.
+
+    Example: leakmap report meitu-10.2 --profile lab-pixel.toml --policy eu-adequacy
+    """
+    fmt = fmt.lower()
+    if fmt not in FORMATS:
+        raise LeakmapError(f"unknown --format {fmt!r} (choose from {', '.join(FORMATS)})")
+    if output is None:
+        output = str(default_path(session, fmt)) if fmt in ("html", "har") else "-"
+    with Store(db, create=False) as store:
+        written = write_report(
+            store,
+            session,
+            None if output == "-" else Path(output),
+            fmt,
+            **(
+                {}
+                if fmt == "har"
+                else {
+                    "profile": profile,
+                    "geoip_db": geoip_db,
+                    "asn_db": asn_db,
+                    "policy": str(policy) if policy is not None else None,
+                    "show_values": show_values,
+                }
+            ),
+        )
+    if written is not None:
+        typer.echo(f"report: {written}", err=True)
