@@ -1,0 +1,213 @@
+"""The HTML report as text: self-contained, escaped, strict CSP, bounded, linked."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from analyzer.geo import GeoResolver
+from analyzer.policy import Policy
+from analyzer.report import html as html_report
+from analyzer.report.html import render_html, world_map
+from analyzer.store import Store
+from tests.support.report import (
+    CN_IP,
+    HOSTILE,
+    HandFinding,
+    example_session,
+    flow,
+    flow_ids,
+    geo_files,
+    make_session,
+    summarise,
+)
+
+
+@pytest.fixture
+def geo(tmp_path: Path) -> GeoResolver:
+    return GeoResolver(*geo_files(tmp_path))
+
+
+class _Page(HTMLParser):
+    """Collects ids, links, resource references and the inline style and script."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: set[str] = set()
+        self.hrefs: list[str] = []
+        self.sources: list[str] = []
+        self.csp = ""
+        self.inline: dict[str, list[str]] = {"style": [], "script": []}
+        self._in: str | None = None
+        self.script_tags = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if values.get("id"):
+            self.ids.add(values["id"] or "")
+        if "href" in values:
+            self.hrefs.append(values["href"] or "")
+        for name in ("src", "srcset", "action", "formaction", "xlink:href", "poster", "data"):
+            if name in values:
+                self.sources.append(values[name] or "")
+        if tag == "meta" and values.get("http-equiv") == "Content-Security-Policy":
+            self.csp = values.get("content") or ""
+        if tag in ("style", "script"):
+            self._in = tag
+            self.inline[tag].append("")
+            self.script_tags += tag == "script"
+        for name in values:
+            assert not name.startswith("on"), f"event handler attribute {name} on <{tag}>"
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == self._in:
+            self._in = None
+
+    def handle_data(self, data: str) -> None:
+        if self._in:
+            self.inline[self._in][-1] += data
+
+
+def parse(page: str) -> _Page:
+    parser = _Page()
+    parser.feed(page)
+    return parser
+
+
+def _hash(text: str) -> str:
+    return "sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+
+
+def test_page_is_self_contained_with_a_strict_csp(store: Store, geo: GeoResolver) -> None:
+    session, findings = example_session(store)
+    page = parse(render_html(summarise(store, session, findings, geo)))
+    assert page.csp.startswith("default-src 'none';")
+    assert "unsafe-inline" not in page.csp and "unsafe-eval" not in page.csp
+    (style,), (script,) = page.inline["style"], page.inline["script"]
+    # The CSP admits exactly this page's own style and script.
+    assert f"style-src '{_hash(style)}'" in page.csp
+    assert f"script-src '{_hash(script)}'" in page.csp
+    assert page.sources == []
+    assert page.hrefs and all(href.startswith("#") for href in page.hrefs)
+    assert "@import" not in style and "url(" not in style
+    assert "fetch(" not in script and "XMLHttpRequest" not in script and "eval(" not in script
+
+
+def test_every_link_has_its_target(store: Store, geo: GeoResolver) -> None:
+    session, findings = example_session(store)
+    page = parse(render_html(summarise(store, session, findings, geo)))
+    missing = {href for href in page.hrefs if href[1:] not in page.ids}
+    assert not missing
+
+
+def test_header_headline_and_sections(store: Store, geo: GeoResolver) -> None:
+    session, findings = example_session(store)
+    report = summarise(store, session, findings, geo)
+    page = render_html(report)
+    for text in (
+        "Example App", "1.2.3", "lab-pixel-7", "2025-12-29 09:20:00 UTC", "GeoLite2-Country",
+        "MaxMind", "Personal data went to", "China", "Singapore", "United States",
+        "Property × country", "When each property first left", "Plaintext leaks",
+        "pinned.example-cn.com", "client does not trust", "Methods and limitations",
+        "Natural Earth", "CHINANET-BACKBONE",
+    ):
+        assert text in page, text
+    ids = parse(page).ids
+    assert {"summary", "map", "matrix", "timeline", "destinations", "plaintext",
+            "blind-spots", "evidence", "methods"} <= ids
+
+
+def test_map_shades_countries_by_properties(store: Store, geo: GeoResolver) -> None:
+    session, findings = example_session(store)
+    report = summarise(store, session, findings, geo)
+    shapes = {c["id"]: c for c in world_map(report)["countries"]}
+    assert shapes["CN"]["properties"] == 3 and shapes["CN"]["level"] == 3
+    assert shapes["US"]["level"] == 1
+    assert shapes["DE"]["level"] == 0  # traffic, no personal data
+    assert shapes["FR"]["level"] is None
+    page = render_html(report)
+    assert re.search(r'<path id="map-CN" class="land l3"', page)
+    assert re.search(r'<path id="map-FR" class="land"', page)
+    # Singapore is too small to see: it gets a dot.
+    assert re.search(r'<circle class="dot l1"', page)
+
+
+def test_values_masked_by_default(store: Store, geo: GeoResolver) -> None:
+    session, findings = example_session(store)
+    masked = render_html(summarise(store, session, findings, geo))
+    shown = render_html(summarise(store, session, findings, geo, show_values=True))
+    assert "356938035643809" not in masked
+    assert "356938035643809" in shown
+    assert "--show-values" in masked
+    assert "shown in clear" in shown
+
+
+def test_policy_outside_is_marked(store: Store, geo: GeoResolver) -> None:
+    session, findings = example_session(store)
+    policy = Policy(name="eu-only", countries=frozenset({"DE"}))
+    page = render_html(summarise(store, session, findings, geo, policy=policy))
+    assert "outside policy" in page
+    assert "eu-only" in page
+    assert 'class="land l3 outside"' in page
+
+
+def test_hostile_content_is_escaped(store: Store, geo: GeoResolver) -> None:
+    records = []
+    for n, evil in enumerate(HOSTILE):
+        records.append(
+            flow(
+                f"https://evil{n}.example-cn.com/{evil}?{evil}={evil}",
+                server_ip=CN_IP,
+                headers=[(f"x-{n}", evil)],
+                body=('{"' + evil + '": "' + evil + '"}').encode(),
+                method="POST",
+                at=n,
+            )
+        )
+    records[0].host = HOSTILE[0]
+    session = make_session(store, "hostile", records)
+    findings = [
+        HandFinding(flow_id, HOSTILE[n % len(HOSTILE)], "body", HOSTILE[n % len(HOSTILE)],
+                    encoding=HOSTILE[1], value=HOSTILE[2], context=HOSTILE[3],
+                    explanation=HOSTILE[0])
+        for n, flow_id in enumerate(flow_ids(store, session).values())
+    ]
+    report = summarise(store, session, findings, geo, show_values=True)
+    page = render_html(report)
+    parsed = parse(page)
+    assert parsed.script_tags == 1
+    assert "<img" not in page
+    assert "<svg onload" not in page
+    assert "<script>window" not in page
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in page
+    assert all(href.startswith("#") for href in parsed.hrefs)
+    assert not any("javascript:" in href for href in parsed.hrefs)
+
+
+def test_long_lists_are_bounded(store: Store, geo: GeoResolver, monkeypatch) -> None:
+    monkeypatch.setattr(html_report, "MAX_DESTINATION_ROWS", 5)
+    monkeypatch.setattr(html_report, "MAX_HOSTS_PER_SECTION", 3)
+    records = [flow(f"https://h{n}.example-cn.com/?id=x", server_ip=CN_IP) for n in range(12)]
+    session = make_session(store, "long", records)
+    findings = [
+        HandFinding(i, "deviceId", value="abcdef123456")
+        for i in flow_ids(store, session).values()
+    ]
+    report = summarise(store, session, findings, geo)
+    page = render_html(report)
+    assert page.count('<tr class="receives') == 5
+    assert "7 more destinations" in page
+    assert page.count('<details class="ev-host"') == 3
+    assert "9 more hosts (9 findings)" in page
+    assert len(report["destinations"]) == 12  # the JSON keeps everything
+
+
+def test_empty_session_renders(store: Store, geo: GeoResolver) -> None:
+    session = make_session(store, "empty", [], app=None, app_version=None, device=None)
+    page = render_html(summarise(store, session, [], geo))
+    assert "No personal data was found in the inspected traffic." in page
