@@ -495,7 +495,10 @@ def registrable_domain(host: str) -> str | None:
 
 @lru_cache(maxsize=1)
 def _psl(cls: Any) -> Any:
-    return cls()  # parsing the list takes a while: once per process
+    # Parsing the list takes a while: once per process. ICANN section only, as the owner map
+    # does: d1.cloudfront.net and d2.cloudfront.net are one domain (cloudfront.net), so renamed
+    # CDN edges match.
+    return cls(only_icann=True)
 
 
 def _list(value: Any) -> list[Any]:

@@ -316,3 +316,49 @@ def test_swapping_sessions_swaps_added_and_removed(
     backward = diff_reports(report("b", findings=right), report("a", findings=left))
     assert forward["added"] == backward["removed"]
     assert forward["removed"] == backward["added"]
+
+
+# --- rendering ----------------------------------------------------------------------------------
+
+HOSTILE_HOST = "<script>window.__pwned=1</script>\x1b[2J.evil.example"
+
+
+def _hostile_diff() -> dict[str, Any]:
+    new = report(
+        "v2<img src=x onerror=alert(1)>",
+        findings=[finding("imei", HOSTILE_HOST, "CN", owner='"><svg onload=alert(2)>')],
+        tls_failures=[tls_failure("{{7*7}}.pinned.example")],
+    )
+    return diff_reports(report("v1"), new, policy=load_policy("eu-adequacy"))
+
+
+def test_html_escapes_captured_strings_and_loads_nothing() -> None:
+    from analyzer.diff_report import render_html
+    from analyzer.gates import evaluate, parse_gates
+
+    diff = _hostile_diff()
+    page = render_html(diff, evaluate(parse_gates(["new-country"]), diff))
+    assert "<script>window.__pwned" not in page
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in page
+    assert "<svg onload" not in page and "<img src=x" not in page
+    assert "{{7*7}}.pinned.example" in page  # rendered as text, not evaluated
+    assert "default-src &#39;none&#39;" in page
+    assert "new-country" in page and "outside policy" in page
+
+
+def test_terminal_summary_strips_control_characters() -> None:
+    from analyzer.diff_report import terminal_summary
+
+    text = terminal_summary(_hostile_diff())
+    assert "\x1b" not in text
+    assert "imei -> <script>window.__pwned=1</script>?[2j.evil.example (CN" in text
+    assert "[outside policy]" in text
+
+
+def test_json_document_round_trips() -> None:
+    import json
+
+    from analyzer.diff_report import render_json
+
+    diff = _hostile_diff()
+    assert json.loads(render_json(diff)) == json.loads(json.dumps(diff))

@@ -76,6 +76,8 @@ def diff_command(
     Both sessions are analysed with the same options. Destinations are matched by host, then by
     registrable domain, then by owner, so renamed CDN hosts do not show up as new leaks. Prints a
     short summary and writes an HTML page (same style as the session report) or JSON.
+
+    Example: leakmap diff app-6.2 app-6.3 --policy eu-adequacy --fail-on new-country
     """
     try:
         code = _run(

@@ -1,0 +1,268 @@
+"""``leakmap diff`` end to end: sessions imported from HAR files, a test GeoIP database, the CLI.
+
+Two versions of an app: 6.2 sends the IMEI to a CDN host and the advertising ID (hashed) to an
+API; 6.3 sends the IMEI to a *renamed* host of the same CDN, the advertising ID in clear, and
+adds a Tencent endpoint in China receiving the IMEI and the e-mail address, plus a plain-HTTP
+beacon. A third session has no personal data at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from analyzer.cli import main
+from analyzer.importer import import_files
+from analyzer.store import Store
+from tests.support.diff import HarRequest, write_har
+from tests.support.mmdb import write_country_db
+
+IMEI = "356938035643809"
+AAID = "6a1c1487-a0af-4223-b142-a0f4621d0311"
+EMAIL = "tester@example.org"
+# Test servers on loopback; the test GeoIP file places them.
+CDN_A, CDN_B, API, QQ, BEACON, STATIC = (f"127.0.0.{n}" for n in (11, 12, 13, 14, 15, 16))
+COUNTRIES = {CDN_A: "US", CDN_B: "US", API: "DE", QQ: "CN", BEACON: "US", STATIC: "DE"}
+
+V62 = [
+    HarRequest(f"https://cdn-a1.example-cdn.com/config?device={IMEI}", CDN_A),
+    HarRequest(
+        "https://api.example.org/v1/track",
+        API,
+        method="POST",
+        body=json.dumps({"aid": hashlib.sha256(AAID.encode()).hexdigest(), "event": "open"}),
+    ),
+    HarRequest("https://static.example.net/app.css", STATIC),
+]
+V63 = [
+    HarRequest(f"https://cdn-b7.example-cdn.com/config?device={IMEI}", CDN_B),
+    HarRequest(
+        "https://api.example.org/v1/track",
+        API,
+        method="POST",
+        body=json.dumps({"aid": AAID, "event": "open"}),
+    ),
+    HarRequest(
+        "https://log.qq.com/report",
+        QQ,
+        method="POST",
+        body=json.dumps({"imei": IMEI, "mail": EMAIL}),
+    ),
+    HarRequest("http://beacon.example.net/ping?v=6.3", BEACON),
+    HarRequest("https://static.example.net/app.css", STATIC),
+]
+NOTHING = [HarRequest("https://static.example.net/app.css", STATIC)]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
+    """A database with sessions v6.2, v6.3, v6.2-again and empty; a GeoIP file; a profile."""
+    folder = tmp_path_factory.mktemp("diff-lab")
+    db = folder / "leakmap.db"
+    with Store(str(db)) as store:
+        for name, version, requests in (
+            ("v6.2", "6.2", V62),
+            ("v6.3", "6.3", V63),
+            ("v6.2-again", "6.2", V62),
+            ("empty", "6.2", NOTHING),
+        ):
+            har = write_har(folder / f"{name}.har", requests)
+            import_files(store, [har], session=name, app="com.example.app", app_version=version)
+    geoip = write_country_db(
+        folder / "country.mmdb", {f"{ip}/32": cc for ip, cc in COUNTRIES.items()}
+    )
+    profile = folder / "device.toml"
+    profile.write_text(
+        f'[device]\nname = "lab-phone"\n[known]\nimei = "{IMEI}"\n'
+        f'advertisingId = "{AAID}"\nemail = "{EMAIL}"\n',
+        encoding="utf-8",
+    )
+    yield {"db": db, "geoip": geoip, "profile": profile, "folder": folder}
+
+
+def _run(lab: dict[str, Path], *args: str) -> int:
+    base = ["--db", str(lab["db"]), "--geoip-db", str(lab["geoip"])]
+    base += ["--profile", str(lab["profile"])]
+    return main(["diff", *args, *base])
+
+
+def _json(lab: dict[str, Path], old: str, new: str, *extra: str) -> tuple[int, dict[str, Any]]:
+    out = lab["folder"] / f"{old}-{new}-{len(extra)}.json"
+    code = _run(lab, old, new, "--format", "json", "-o", str(out), *extra)
+    return code, json.loads(out.read_text(encoding="utf-8"))
+
+
+def _key(finding: dict[str, Any]) -> tuple[str, str | None, str]:
+    return finding["property"], finding["country"], finding["host"]
+
+
+def test_json_diff_of_two_app_versions(lab: dict[str, Path]) -> None:
+    code, diff = _json(lab, "v6.2", "v6.3")
+    assert code == 0
+    assert diff["schema"] == "leakmap.diff/1"
+    assert (diff["old"], diff["new"]) == ("v6.2", "v6.3")
+    added = {_key(f) for f in diff["added"]["findings"]}
+    assert ("imei", "CN", "log.qq.com") in added
+    assert ("email", "CN", "log.qq.com") in added
+    # The renamed CDN host of the same domain is not a new leak.
+    assert not any(host.startswith("cdn-") for _, _, host in added)
+    qq = next(f for f in diff["added"]["findings"] if f["host"] == "log.qq.com")
+    assert qq["owner"] == "Tencent"
+    assert "CN" in diff["added"]["countries"]
+    assert "Tencent" in diff["added"]["owners"]
+    assert "cdn-b7.example-cdn.com" in diff["added"]["hosts"]
+    assert "cdn-a1.example-cdn.com" in diff["removed"]["hosts"]
+    assert "example-cdn.com" not in diff["added"]["domains"]
+    kinds = {(c["kind"], c.get("destination")) for c in diff["changed"]}
+    assert ("renamed", "example-cdn.com") in kinds
+    encoding = [c for c in diff["changed"] if c["kind"] == "encoding"]
+    assert [(c["destination"], c["property"], c["direction"]) for c in encoding] == [
+        ("api.example.org", "advertisingId", "hashed->plain")
+    ]
+    per_country = {c["country"]: c for c in diff["changed"] if c["kind"] == "country-properties"}
+    assert {"imei", "email"} <= set(per_country["CN"]["added"])
+
+
+def test_session_without_findings(lab: dict[str, Path]) -> None:
+    code, diff = _json(lab, "empty", "v6.2", "--fail-on", "new-finding")
+    assert code == 1
+    assert {f["property"] for f in diff["added"]["findings"]} >= {"imei", "advertisingId"}
+    assert diff["sessions"]["old"]["findings"] == 0
+    code, back = _json(lab, "v6.2", "empty", "--fail-on", "new-finding,new-country")
+    assert code == 0
+    assert back["added"]["findings"] == []
+    assert {f["property"] for f in back["removed"]["findings"]} >= {"imei", "advertisingId"}
+
+
+def test_same_traffic_twice_has_no_differences(lab: dict[str, Path]) -> None:
+    code, diff = _json(lab, "v6.2", "v6.2-again", "--fail-on", "any-change")
+    assert code == 0
+    assert all(not v for v in diff["added"].values())
+    assert all(not v for v in diff["removed"].values())
+    assert diff["changed"] == []
+
+
+@pytest.mark.parametrize(
+    ("gates", "expected"),
+    [
+        (["new-country"], 1),
+        (["new-country:RU"], 0),
+        (["new-owner:Tencent"], 1),
+        (["new-domain"], 1),
+        (["new-property"], 1),  # e-mail: never sent by 6.2
+        (["property:imei"], 1),
+        (["property:phoneNumber"], 0),
+        (["country:CN"], 1),
+        (["new-plaintext"], 1),
+        (["plaintext"], 1),
+        (["new-unhashed"], 1),
+        (["new-blind-spot", "blind-spot"], 0),
+        (["new-country:RU", "property:imei"], 1),
+    ],
+)
+def test_gates_exit_codes(
+    lab: dict[str, Path], gates: list[str], expected: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = [a for gate in gates for a in ("--fail-on", gate)]
+    out = lab["folder"] / "gate.html"
+    assert _run(lab, "v6.2", "v6.3", "-o", str(out), *args) == expected
+    printed = capsys.readouterr().out
+    assert ("gate hit:" in printed) == (expected == 1)
+
+
+def test_policy_marks_and_gates(lab: dict[str, Path]) -> None:
+    policy = ("--policy", "eu-adequacy", "--fail-on", "outside-policy")
+    code, diff = _json(lab, "v6.2", "v6.3", *policy)
+    assert code == 1
+    assert diff["policy"]["name"] == "eu-adequacy"
+    marks = {_key(f): f["outside_policy"] for f in diff["added"]["findings"]}
+    assert marks[("imei", "CN", "log.qq.com")] is True
+    assert diff["gates"][0]["gate"] == "outside-policy"
+    assert any("log.qq.com" in reason for reason in diff["gates"][0]["reasons"])
+    # 6.2 sends only to the US and Germany: inside the policy.
+    code, _ = _json(lab, "empty", "v6.2", *policy)
+    assert code == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["v6.2", "v6.3", "--fail-on", "new-planet"], "unknown gate 'new-planet'"),
+        (["v6.2", "v6.3", "--fail-on", "property:imeii"], "did you mean 'imei'"),
+        (["v6.2", "v6.3", "--fail-on", "country:XX"], "unknown country code"),
+        (["v6.2", "v6.3", "--fail-on", "outside-policy"], "needs a policy"),
+        (["v6.2", "nope", "--fail-on", "new-country"], "no session named 'nope'"),
+        (["v6.2", "v6.3", "--policy", "no-such-policy"], "no policy file 'no-such-policy'"),
+        (["v6.2", "v6.2"], "the same session"),
+    ],
+)
+def test_usage_and_data_errors_exit_2(
+    lab: dict[str, Path], args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _run(lab, *args) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert err.count("\n") == 1  # one line, never a traceback
+
+
+def test_broken_policy_file_exits_2(
+    lab: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = lab["folder"] / "bad-policy.toml"
+    bad.write_text('[policy]\nallowed = ["DE", "UK"]\n', encoding="utf-8")
+    assert _run(lab, "v6.2", "v6.3", "--policy", str(bad)) == 2
+    assert "unknown country code" in capsys.readouterr().err
+
+
+def test_missing_database_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["diff", "a", "b", "--db", str(tmp_path / "none.db")]) == 2
+    assert "no database" in capsys.readouterr().err
+    assert not (tmp_path / "none.db").exists()
+
+
+def test_bad_format_is_a_usage_error(lab: dict[str, Path]) -> None:
+    assert _run(lab, "v6.2", "v6.3", "--format", "pdf") == 2
+
+
+def test_json_to_stdout_and_summary_to_stderr(
+    lab: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _run(lab, "v6.2", "v6.3", "--format", "json", "--fail-on", "new-country") == 1
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["schema"] == "leakmap.diff/1"
+    assert "leakmap diff: v6.2" in captured.err
+    assert "gate hit: new-country: CN" in captured.err
+
+
+def test_html_report_and_terminal_summary(
+    lab: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = lab["folder"] / "diff.html"
+    assert _run(lab, "v6.2", "v6.3", "--policy", "eu-adequacy", "-o", str(out)) == 0
+    page = out.read_text(encoding="utf-8")
+    assert "Content-Security-Policy" in page and "default-src &#39;none&#39;" in page
+    # Nothing is loaded from anywhere: no external src/href.
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
+    assert "log.qq.com" in page and "Tencent" in page
+    assert "outside policy" in page
+    assert "cdn-b7.example-cdn.com" in page
+    summary = capsys.readouterr().out
+    assert summary.startswith("leakmap diff: v6.2 (com.example.app 6.2) -> v6.3")
+    assert "imei -> log.qq.com (CN, Tencent) [outside policy]" in summary
+    assert f"report: {out}" in summary
+    assert len(summary.splitlines()) <= 42
+
+
+def test_html_default_goes_to_reports_folder(
+    lab: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert _run(lab, "v6.2", "v6.3") == 0
+    assert (tmp_path / "reports" / "v6.2-vs-v6.3.html").is_file()
+    assert not list((tmp_path / "reports").glob("*.part"))
