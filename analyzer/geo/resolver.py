@@ -3,6 +3,11 @@
 Every address is looked up in the databases first (a file given by the user, then the embedded
 default); only an address that no database has a record for, and that is not globally
 routable (loopback, private, link-local, reserved, multicast), is classed as local.
+
+The embedded default is not asked about such non-global addresses: its source data has records
+for some of them (192.168.0.0/16 and 172.16.0.0/12 as "AU"), which would put a phone's LAN
+traffic in Australia. A file the user gives is asked about every address, so a lab or test
+database can map 127.0.0.2 to a country on purpose.
 """
 
 from __future__ import annotations
@@ -120,9 +125,12 @@ class GeoResolver:
         if address is None:
             return GeoInfo(ip=str(ip)[:MAX_ADDRESS_CHARS])
         found = False
+        local = is_local(address)
         country = city = None
         latitude = longitude = None
         for database in self._country_dbs:
+            if local and database.info.embedded:
+                continue
             record = database.get(address)
             if record is None:
                 continue
@@ -132,6 +140,8 @@ class GeoResolver:
                 break
         asn, org = None, None
         for database in self._asn_dbs:
+            if local and database.info.embedded:
+                continue
             record = database.get(address)
             if record is None:
                 continue
@@ -147,7 +157,7 @@ class GeoResolver:
             longitude=longitude,
             asn=asn,
             org=self._intern(org),
-            local=not found and is_local(address),
+            local=local and not found,
         )
 
     def _intern(self, text: str | None) -> str | None:

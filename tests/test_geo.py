@@ -1,0 +1,265 @@
+"""GeoResolver on MaxMind-format files built here, and on the embedded default."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+from mmdb_writer import MMDBWriter
+from netaddr import IPNetwork, IPSet
+
+from analyzer.errors import LeakmapError
+from analyzer.geo import GeoInfo, GeoResolver, Role
+from analyzer.geo.records import asn_fields, country_fields
+from tests.support.mmdb import write_asn_db, write_city_db, write_country_db, write_db
+
+
+@pytest.fixture
+def country_db(tmp_path: Path) -> Path:
+    return write_country_db(
+        tmp_path / "GeoLite2-Country.mmdb",
+        {"127.0.0.2/32": "CN", "10.9.0.0/16": "SG", "2001:db8:1::/48": "DE"},
+    )
+
+
+@pytest.fixture
+def city_db(tmp_path: Path) -> Path:
+    return write_city_db(
+        tmp_path / "GeoLite2-City.mmdb",
+        {
+            "127.0.0.3/32": ("SG", "Singapore", 1.2897, 103.8501),
+            "2001:db8:2::/48": ("FR", "Paris", 48.8566, 2.3522),
+        },
+    )
+
+
+@pytest.fixture
+def asn_db(tmp_path: Path) -> Path:
+    return write_asn_db(
+        tmp_path / "GeoLite2-ASN.mmdb",
+        {"127.0.0.2/32": (4134, "CHINANET-BACKBONE"), "2001:db8:1::/48": (3320, "Telekom")},
+    )
+
+
+def test_given_files_answer_first(country_db: Path, asn_db: Path) -> None:
+    with GeoResolver(country_db, asn_db) as geo:
+        info = geo.lookup("127.0.0.2")
+    assert info == GeoInfo(ip="127.0.0.2", country="CN", asn=4134, org="CHINANET-BACKBONE")
+
+
+def test_ipv6_address(country_db: Path, asn_db: Path) -> None:
+    with GeoResolver(country_db, asn_db) as geo:
+        info = geo.lookup("2001:db8:1:0::42")
+    assert (info.ip, info.country, info.asn, info.org) == ("2001:db8:1::42", "DE", 3320, "Telekom")
+    assert info.local is False
+
+
+@pytest.mark.parametrize("text", ["::ffff:127.0.0.2", "[::ffff:127.0.0.2]", " 127.0.0.2 "])
+def test_address_spellings_from_captures(country_db: Path, text: str) -> None:
+    with GeoResolver(country_db) as geo:
+        info = geo.lookup(text)
+    assert (info.ip, info.country) == ("127.0.0.2", "CN")
+
+
+def test_city_shape_gives_city_and_coordinates(city_db: Path) -> None:
+    with GeoResolver(city_db, embedded=False) as geo:
+        singapore = geo.lookup("127.0.0.3")
+        paris = geo.lookup("2001:db8:2::1")
+    assert (singapore.country, singapore.city) == ("SG", "Singapore")
+    assert singapore.latitude == pytest.approx(1.2897)
+    assert singapore.longitude == pytest.approx(103.8501)
+    assert (paris.country, paris.city) == ("FR", "Paris")
+
+
+def test_record_wins_over_local_class(country_db: Path) -> None:
+    # 127.0.0.2 and 10.9.x are not globally routable, but the database has records for them.
+    with GeoResolver(country_db, embedded=False) as geo:
+        assert geo.lookup("127.0.0.2").local is False
+        assert geo.lookup("10.9.1.1").country == "SG"
+        assert geo.lookup("10.9.1.1").local is False
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "127.0.0.1",
+        "10.1.2.3",
+        "192.168.1.20",
+        "172.16.5.4",
+        "::1",
+        "fe80::1%wlan0",
+        "100.64.0.7",
+        "0.0.0.0",
+        "224.0.0.251",
+        "fd00::5",
+    ],
+)
+def test_no_record_and_not_global_is_local(country_db: Path, address: str) -> None:
+    with GeoResolver(country_db) as geo:
+        info = geo.lookup(address)
+    assert info.local is True
+    assert (info.country, info.asn) == (None, None)
+
+
+def test_embedded_default_is_not_asked_about_private_ranges() -> None:
+    # Its source data maps 192.168.0.0/16 and 172.16.0.0/12 to AU; a LAN is nowhere.
+    with GeoResolver() as geo:
+        assert geo.lookup("192.168.1.20") == GeoInfo(ip="192.168.1.20", local=True)
+        assert geo.lookup("2001:db8::1") == GeoInfo(ip="2001:db8::1", local=True)
+
+
+def test_public_address_without_record_is_unknown_not_local(country_db: Path) -> None:
+    with GeoResolver(country_db, embedded=False) as geo:
+        info = geo.lookup("8.8.8.8")
+    assert info == GeoInfo(ip="8.8.8.8")
+
+
+def test_embedded_default_answers_where_given_file_has_no_record(country_db: Path) -> None:
+    with GeoResolver(country_db) as geo:
+        assert geo.lookup("127.0.0.2").country == "CN"
+        assert geo.lookup("8.8.8.8").country == "US"
+
+
+@pytest.mark.parametrize("text", ["not-an-ip", "", "1.2.3.4.5", "999.1.1.1", "x" * 5000])
+def test_non_addresses_give_empty_info(text: str) -> None:
+    with GeoResolver() as geo:
+        info = geo.lookup(text)
+    assert (info.country, info.asn, info.local) == (None, None, False)
+    assert len(info.ip) <= 64
+
+
+def test_results_are_cached(country_db: Path) -> None:
+    with GeoResolver(country_db) as geo:
+        assert geo.lookup("127.0.0.2") is geo.lookup("127.0.0.2")
+
+
+def test_ipv4_only_database_has_no_ipv6_records(tmp_path: Path) -> None:
+    writer = MMDBWriter(ip_version=4, database_type="GeoLite2-Country")
+    writer.insert_network(IPSet([IPNetwork("127.0.0.0/8")]), {"country": {"iso_code": "JP"}})
+    path = tmp_path / "v4.mmdb"
+    writer.to_db_file(str(path))
+    with GeoResolver(path, embedded=False) as geo:
+        assert geo.lookup("127.0.0.9").country == "JP"
+        assert geo.lookup("2a00:1450::1") == GeoInfo(ip="2a00:1450::1")
+
+
+def test_other_vendor_shapes(tmp_path: Path) -> None:
+    country = write_db(
+        tmp_path / "c.mmdb", "DBIP-Country-Lite", {"127.0.0.0/8": {"country_code": "fr"}}
+    )
+    asn = write_db(
+        tmp_path / "a.mmdb", "ipinfo asn", {"127.0.0.0/8": {"asn": "AS64500", "as_name": "Lab"}}
+    )
+    with GeoResolver(country, asn, embedded=False) as geo:
+        info = geo.lookup("127.0.0.5")
+    assert (info.country, info.asn, info.org) == ("FR", 64500, "Lab")
+
+
+def test_corrupt_database_is_a_one_line_error(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.mmdb"
+    bad.write_bytes(b"\x00\x01garbage" * 500)
+    with pytest.raises(LeakmapError) as caught:
+        GeoResolver(bad)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith(f"--geoip-db {bad}: not a valid MaxMind database")
+
+
+def test_truncated_database_is_an_error(tmp_path: Path, country_db: Path) -> None:
+    data = country_db.read_bytes()
+    cut = tmp_path / "cut.mmdb"
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(LeakmapError, match="not a valid MaxMind database"):
+        GeoResolver(asn_db=cut)
+
+
+def test_damaged_search_tree_is_an_error(tmp_path: Path, country_db: Path) -> None:
+    # Metadata intact, tree overwritten: the open succeeds, the first lookup must not crash.
+    data = bytearray(country_db.read_bytes())
+    data[:64] = b"\xff" * 64
+    damaged = tmp_path / "damaged.mmdb"
+    damaged.write_bytes(bytes(data))
+    with pytest.raises(LeakmapError, match="damaged MaxMind database"):
+        GeoResolver(damaged, embedded=False)
+
+
+def test_wrong_type_database(country_db: Path, asn_db: Path) -> None:
+    with pytest.raises(LeakmapError, match=r"'GeoLite2-ASN' database; --geoip-db needs a Country"):
+        GeoResolver(geoip_db=asn_db)
+    with pytest.raises(LeakmapError, match=r"'GeoLite2-Country' database; --asn-db needs an ASN"):
+        GeoResolver(asn_db=country_db)
+
+
+def test_missing_file_and_folder(tmp_path: Path) -> None:
+    with pytest.raises(LeakmapError, match="no such file"):
+        GeoResolver(tmp_path / "absent.mmdb")
+    with pytest.raises(LeakmapError, match="not a file"):
+        GeoResolver(asn_db=tmp_path)
+
+
+def test_roles_accept_maxmind_types() -> None:
+    assert Role.COUNTRY.accepts("GeoIP2-City") and Role.COUNTRY.accepts("GeoLite2-Country")
+    assert Role.ASN.accepts("GeoIP2-ISP") and Role.ASN.accepts("GeoLite2-ASN")
+    assert not Role.COUNTRY.accepts("GeoIP2-Anonymous-IP")
+    assert not Role.ASN.accepts("GeoIP2-Connection-Type")
+
+
+def test_describe_names_files_and_attribution(country_db: Path, asn_db: Path) -> None:
+    with GeoResolver(country_db, asn_db) as geo:
+        described = geo.describe()
+    assert set(described) == {"country_db", "asn_db", "attribution"}
+    assert described["country_db"].startswith("GeoLite2-Country (GeoLite2-Country.mmdb), built ")
+    assert "geo-whois-asn-country-mmdb@" in described["country_db"]
+    assert described["asn_db"].startswith("GeoLite2-ASN (GeoLite2-ASN.mmdb)")
+    assert "GeoLite2 data created by MaxMind" in described["attribution"]
+    assert "RouteViews" in described["attribution"]
+
+
+def test_describe_embedded_only() -> None:
+    with GeoResolver() as geo:
+        described = geo.describe()
+    assert "(embedded" in described["country_db"]
+    assert "@ip-location-db/asn@" in described["asn_db"]
+    assert "MaxMind" not in described["attribution"]
+    assert "db-ip.com" in described["attribution"]
+
+
+@pytest.mark.parametrize(
+    ("address", "country", "asn"),
+    [
+        ("8.8.8.8", "US", 15169),
+        ("8.8.4.4", "US", 15169),
+        ("2001:4860:4860::8888", "US", 15169),
+        ("17.253.144.10", "US", 714),
+        ("77.88.8.8", "RU", 13238),
+        ("180.76.76.76", "CN", 55967),
+        ("2606:4700:4700::1111", "US", 13335),
+    ],
+)
+def test_embedded_default_spot_checks(address: str, country: str, asn: int) -> None:
+    with GeoResolver() as geo:
+        info = geo.lookup(address)
+    assert (info.country, info.asn, info.local) == (country, asn, False)
+    assert info.org
+
+
+def test_record_parsing_rejects_odd_values() -> None:
+    assert country_fields({"country": {"iso_code": "USA"}}) == (None, None, None, None)
+    assert country_fields({"country": "de"})[0] == "DE"
+    assert country_fields({"registered_country": {"iso_code": "CN"}})[0] == "CN"
+    lat_nan = {"country_code": "US", "location": {"latitude": math.nan, "longitude": 1.0}}
+    assert country_fields(lat_nan) == ("US", None, None, None)
+    assert country_fields({"location": {"latitude": 91.0, "longitude": 1.0}})[2] is None
+    assert country_fields(["not", "a", "map"]) == (None, None, None, None)
+    assert asn_fields({"asn": "AS15169", "as_name": "Google"}) == (15169, "Google")
+    assert asn_fields({"autonomous_system_number": True}) == (None, None)
+    assert asn_fields({"autonomous_system_number": 2**40}) == (None, None)
+    asn, org = asn_fields(
+        {
+            "autonomous_system_number": 1,
+            "autonomous_system_organization": "Evil\x1b[31m" + "x" * 1000,
+        }
+    )
+    assert asn == 1 and org is not None
+    assert "\x1b" not in org and len(org) == 200
