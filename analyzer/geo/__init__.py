@@ -1,9 +1,9 @@
 """Where the data goes: server IP -> country, city, coordinates, ASN and AS organisation.
 
-    from analyzer.geo import GeoResolver, GeoInfo
-    geo = GeoResolver(geoip_db=None, asn_db=None)   # LeakmapError on a bad file
-    info = geo.lookup("8.8.8.8")                    # GeoInfo(country="US", asn=15169, ...)
-    geo.describe()  # {"country_db": ..., "asn_db": ..., "attribution": ...}
+from analyzer.geo import GeoResolver, GeoInfo
+geo = GeoResolver(geoip_db=None, asn_db=None)   # LeakmapError on a bad file
+info = geo.lookup("8.8.8.8")                    # GeoInfo(country="US", asn=15169, ...)
+geo.describe()  # {"country_db": ..., "asn_db": ..., "attribution": ...}
 """
 
 from __future__ import annotations

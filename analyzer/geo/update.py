@@ -97,9 +97,7 @@ def _from_tar(download: Path, work: Path, role: Role, max_bytes: int) -> Path:
     """The largest ``.mmdb`` member that opens as a database for ``role``."""
     try:
         with tarfile.open(download, "r:*") as archive:
-            members = [
-                m for m in archive.getmembers() if m.isfile() and m.name.endswith(".mmdb")
-            ]
+            members = [m for m in archive.getmembers() if m.isfile() and m.name.endswith(".mmdb")]
             # Combined IPv4+IPv6 files are the largest; try them first.
             members.sort(key=lambda m: m.size, reverse=True)
             problems: list[str] = []
@@ -123,7 +121,7 @@ def _from_tar(download: Path, work: Path, role: Role, max_bytes: int) -> Path:
     except (tarfile.TarError, EOFError, OSError) as error:
         raise LeakmapError(f"download: damaged archive ({error})") from error
     detail = f" ({'; '.join(problems[:3])})" if problems else ""
-    raise LeakmapError(f"download: the archive holds no {role.wanted} in .mmdb form{detail}")
+    raise LeakmapError(f"download: the archive holds no .mmdb file that is {role.wanted}{detail}")
 
 
 def _copy_bounded(source: BinaryIO, sink: BinaryIO, max_bytes: int, name: str) -> None:
