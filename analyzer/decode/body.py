@@ -62,7 +62,13 @@ def decode_body(
 
 
 def decode_payload(
-    walker: Walker, data: bytes, content_type: str, location: str, prefix: str, chain: str, depth: int
+    walker: Walker,
+    data: bytes,
+    content_type: str,
+    location: str,
+    prefix: str,
+    chain: str,
+    depth: int,
 ) -> None:
     """Parse decompressed bytes by type (or by sniffing); always keep the raw text too."""
     if not data:
@@ -166,8 +172,13 @@ def _multipart(
         if headers.get("filename"):
             walker.emit(location, f"{sub}.filename", "filename", headers["filename"], chain)
         decode_payload(
-            walker, content, headers.get("content-type", ""), location, sub,
-            join(chain, "multipart"), depth + 1,
+            walker,
+            content,
+            headers.get("content-type", ""),
+            location,
+            sub,
+            join(chain, "multipart"),
+            depth + 1,
         )
 
 
@@ -239,7 +250,7 @@ def _xml(walker: Walker, text: str, location: str, prefix: str, chain: str, dept
 def _plist(walker: Walker, data: bytes, location: str, prefix: str, chain: str, depth: int) -> None:
     try:
         parsed = plistlib.loads(data)
-    except Exception:  # noqa: BLE001 - plistlib raises many types on hostile input
+    except Exception:
         walker.budget.note(f"{location}: malformed plist")
         return
     walker.walk(_plain(parsed), location, prefix, "", join(chain, "plist"), depth + 1)

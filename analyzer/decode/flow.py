@@ -13,11 +13,29 @@ from analyzer.decode.walker import Walker
 # Headers that describe the transport, never the phone: skipped to save time.
 _SKIPPED_HEADERS = frozenset(
     {
-        "host", "content-length", "content-type", "content-encoding", "connection",
-        "accept-encoding", "transfer-encoding", "accept", "te", "keep-alive", ":authority",
-        ":method", ":path", ":scheme", "upgrade", "sec-websocket-key", "sec-websocket-version",
-        "sec-websocket-extensions", "cache-control", "pragma", "if-none-match",
-        "if-modified-since", "expect",
+        "host",
+        "content-length",
+        "content-type",
+        "content-encoding",
+        "connection",
+        "accept-encoding",
+        "transfer-encoding",
+        "accept",
+        "te",
+        "keep-alive",
+        ":authority",
+        ":method",
+        ":path",
+        ":scheme",
+        "upgrade",
+        "sec-websocket-key",
+        "sec-websocket-version",
+        "sec-websocket-extensions",
+        "cache-control",
+        "pragma",
+        "if-none-match",
+        "if-modified-since",
+        "expect",
     }
 )
 
@@ -54,7 +72,7 @@ def decode_flow(
         _messages(walker, messages)
     except RecursionError:
         budget.note("structure nested too deeply: decoding stopped")
-    except Exception as error:  # noqa: BLE001 - hostile input must not stop a whole session
+    except Exception as error:
         budget.note(f"decoder error ({type(error).__name__}): decoding stopped")
     return walker.fields, budget.notes
 

@@ -64,7 +64,9 @@ class Walker:
                 return
             for name, value in obj.items():
                 name = str(name)
-                self.walk(value, location, f"{path}.{name}" if path else name, name, chain, depth + 1)
+                self.walk(
+                    value, location, f"{path}.{name}" if path else name, name, chain, depth + 1
+                )
         elif isinstance(obj, list):
             if depth > self.budget.limits.max_depth * 4:
                 return
@@ -98,7 +100,9 @@ class Walker:
         self.fields.append(Field(location, path, key, value, chain or "plain", raw))
         return True
 
-    def string(self, value: str, location: str, path: str, key: str, chain: str, depth: int) -> None:
+    def string(
+        self, value: str, location: str, path: str, key: str, chain: str, depth: int
+    ) -> None:
         """Emit a string, then look inside it."""
         if not value or not self.emit(location, path, key, value, chain):
             return
@@ -108,7 +112,9 @@ class Walker:
             return
         self.nested(value, location, path, key, chain, depth)
 
-    def nested(self, value: str, location: str, path: str, key: str, chain: str, depth: int) -> None:
+    def nested(
+        self, value: str, location: str, path: str, key: str, chain: str, depth: int
+    ) -> None:
         text = value.strip()
         if len(text) < 8:
             if "%" in text and _PERCENT.search(text):
@@ -149,7 +155,9 @@ class Walker:
             data = _b64decode(part)
             parsed = _json(data.decode("utf-8", "replace")) if data else None
             if parsed is not None:
-                self.walk(parsed, location, f"{path}.jwt.{name}", key, join(chain, "jwt"), depth + 1)
+                self.walk(
+                    parsed, location, f"{path}.jwt.{name}", key, join(chain, "jwt"), depth + 1
+                )
 
     def base64(self, text: str, location: str, path: str, key: str, chain: str, depth: int) -> None:
         data = _b64decode(text)
@@ -214,6 +222,6 @@ def _b64decode(text: str) -> bytes | None:
 def _plausible_decoded_text(text: str) -> bool:
     # Random IDs are valid base64 too ("dYPvivoVTOWuVT5l_T_rmF"); their decoding is rarely
     # printable, and when it is by chance it is short gibberish: ask for some letters and length.
-    return len(text) >= 4 and sum(c.isalnum() or c in " {}[]\":,=&._-@/" for c in text) >= 0.9 * len(
+    return len(text) >= 4 and sum(c.isalnum() or c in ' {}[]":,=&._-@/' for c in text) >= 0.9 * len(
         text
     )

@@ -1,0 +1,181 @@
+"""The detector: decoded fields of one flow -> findings (known values, names, patterns)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from importlib import resources
+from typing import Any
+
+from analyzer.decode import decode_flow
+from analyzer.decode.fields import Limits
+from analyzer.detect.finding import Finding, excerpt, mask_value
+from analyzer.detect.known import Hit, KnownValueMatcher
+from analyzer.detect.names import (
+    Candidate,
+    key_name_candidates,
+    pattern_candidates,
+    resolve_context,
+)
+from analyzer.profile import Profile
+
+
+def _version() -> str:
+    # The rules are part of the detector: editing the alias table invalidates cached runs.
+    rules = resources.files("analyzer").joinpath("data/aliases.toml").read_bytes()
+    return f"1.0+{hashlib.sha256(rules).hexdigest()[:10]}"
+
+
+DETECTOR_VERSION = _version()
+_INDEX = re.compile(r"(?<=\.)\d+(?=\.|$)|^\d+(?=\.|$)")
+
+
+class Detector:
+    """Finds personal data in flows; build once (the automaton of a profile) and reuse.
+
+    ``Detector(profile)`` matches the profile's known values in every variant (method
+    ``known-value``, confidence 1.0) and, with or without a profile, field names with value
+    formats (``key-name``) and formats in free text (``pattern``). ``detect(flow_row, messages)``
+    returns the flow's findings; ``last_notes`` then holds what the decoders could not read.
+    """
+
+    def __init__(self, profile: Profile | None = None, limits: Limits | None = None) -> None:
+        self.profile = profile
+        self.limits = limits
+        self.matcher = KnownValueMatcher(profile) if profile is not None and len(profile) else None
+        self.last_notes: list[str] = []
+
+    def detect(self, flow: Any, messages: Iterable[Any] = ()) -> list[Finding]:
+        """Findings of one stored flow (a row with Flow's attributes) and its WebSocket messages."""
+        fields, notes = decode_flow(flow, messages, self.limits)
+        self.last_notes = notes
+        flow_id = getattr(flow, "id", None)
+        known = self._known(flow_id, self.matcher.match(fields)) if self.matcher else []
+        covered = {(f.property, f.location, f.path) for f in known}
+        candidates = resolve_context(key_name_candidates(fields) + pattern_candidates(fields))
+        named = {
+            (c.prop, c.field.location, c.field.path) for c in candidates if c.method == "key-name"
+        }
+        others = []
+        for candidate in candidates:
+            where = (candidate.prop, candidate.field.location, candidate.field.path)
+            if where in covered or (candidate.method == "pattern" and where in named):
+                continue
+            others.append(_finding(flow_id, candidate))
+        return _pair_coordinates(_unique(known + others))
+
+    def _known(self, flow_id: int | None, hits: list[Hit]) -> list[Finding]:
+        # Longest first, so that a whole base64 string wins over its fragments at the same spot.
+        hits.sort(key=lambda h: (h.field.raw, -(h.end - h.start), -len(h.field.encoding)))
+        taken: dict[tuple[int, str], list[tuple[int, int]]] = {}
+        structured: set[tuple[str, str]] = set()
+        kept: list[Hit] = []
+        for hit in hits:
+            field, variant = hit.field, hit.variant
+            if field.raw and (variant.prop, field.location) in structured:
+                continue  # the parsed field says the same, with its key path
+            spans = taken.setdefault((id(field), variant.prop), [])
+            if any(hit.start < end and start < hit.end for start, end in spans):
+                continue
+            spans.append((hit.start, hit.end))
+            if not field.raw:
+                structured.add((variant.prop, field.location))
+            kept.append(hit)
+        return [_known_finding(flow_id, hit) for hit in kept if not _superseded(hit, kept)]
+
+
+def _superseded(hit: Hit, hits: list[Hit]) -> bool:
+    """True when the same value was also found in a field decoded from this one (a base64 blob
+    and the JSON inside it): the decoded finding shows more and says how it was hidden."""
+    field = hit.field
+    if field.raw:
+        return False
+    for other in hits:
+        inner = other.field
+        if (
+            other is not hit
+            and other.variant.prop == hit.variant.prop
+            and inner.location == field.location
+            and not inner.raw
+            and (inner.path == field.path or inner.path.startswith(field.path + "."))
+            and len(inner.encoding) > len(field.encoding)
+            and inner.encoding.startswith(field.encoding.removesuffix("plain"))
+        ):
+            return True
+    return False
+
+
+def _known_finding(flow_id: int | None, hit: Hit) -> Finding:
+    field, variant = hit.field, hit.variant
+    chain = _chain(field.encoding, variant.encoding)
+    how = "as sent" if chain == "plain" else f"hidden as {chain}"
+    return Finding(
+        flow_id=flow_id,
+        property=variant.prop,
+        location=field.location,
+        path=field.path,
+        encoding=chain,
+        method="known-value",
+        confidence=1.0,
+        value=field.value[hit.start : hit.end],
+        context=excerpt(field.value, hit.start, hit.end),
+        explanation=(
+            f"the profile's {variant.prop} {mask_value(variant.value)} found {how}"
+            + (" (in the undivided text)" if field.raw else "")
+        ),
+    )
+
+
+def _chain(field_encoding: str, variant_encoding: str) -> str:
+    steps = [s for s in field_encoding.split(">") if s and s != "plain"]
+    steps += [s for s in variant_encoding.split(">") if s and s != "plain"]
+    return ">".join(steps) or "plain"
+
+
+def _finding(flow_id: int | None, candidate: Candidate) -> Finding:
+    field = candidate.field
+    if candidate.method == "key-name":
+        context = f"{field.key}={mask_value(field.value)}"[:200]
+    else:
+        context = excerpt(field.value, candidate.start, candidate.end)
+    return Finding(
+        flow_id=flow_id,
+        property=candidate.prop,
+        location=field.location,
+        path=field.path,
+        encoding=field.encoding or "plain",
+        method=candidate.method,
+        confidence=candidate.confidence,
+        value=candidate.value,
+        context=context,
+        explanation=candidate.explanation,
+    )
+
+
+def _unique(findings: list[Finding]) -> list[Finding]:
+    """One finding per property, place (array indices folded) and encoding: a batch of 500
+    events each sending the OS name is one fact, reported at its first path."""
+    seen: set[tuple[str, ...]] = set()
+    out = []
+    for finding in findings:
+        key = (
+            finding.property,
+            finding.location,
+            _INDEX.sub("*", finding.path),
+            finding.encoding,
+            finding.method,
+            finding.value,
+        )
+        if key not in seen:
+            seen.add(key)
+            out.append(finding)
+    return out
+
+
+def _pair_coordinates(findings: list[Finding]) -> list[Finding]:
+    """A location counts where latitude and longitude both appear in the flow."""
+    properties = {f.property for f in findings}
+    if ("latitude" in properties) == ("longitude" in properties):
+        return findings
+    return [f for f in findings if f.property not in ("latitude", "longitude")]
