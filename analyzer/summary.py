@@ -661,6 +661,7 @@ def build_report(
 ) -> dict[str, Any]:
     """The report dict of one session (see the module docstring).
 
+    ``profile`` is a loaded :class:`~analyzer.profile.Profile`, a path to its TOML, or None.
     ``policy`` is a loaded policy (anything with ``allows`` and ``name``), a path or a shipped
     policy name. ``progress(stage, count)`` is called now and then while flows stream.
     """
@@ -670,15 +671,23 @@ def build_report(
     from analyzer.owners import OwnerMap
 
     info = store.session(session_name)
-    if progress:
-        progress("detect", 0)
-    findings, notes = findings_for_session(store, info, profile)
+    if isinstance(profile, str | Path):
+        from analyzer.profile import load_profile
+
+        profile = load_profile(Path(profile))
+    policy = _load_policy(policy)  # before the long part: a bad policy fails at once
     geo = GeoResolver(geoip_db, asn_db)
+
+    def detected(count: int) -> None:
+        if progress and count % 5000 == 0:
+            progress("detect", count)
+
+    findings, notes = findings_for_session(store, info, profile, progress=detected)
     summariser = Summariser(
         info,
         geo=geo,
         owners=OwnerMap.load(),
-        policy=_load_policy(policy),
+        policy=policy,
         show_values=show_values,
         mask=mask_value,
     )
