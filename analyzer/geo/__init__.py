@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from analyzer.geo.database import DatabaseInfo, GeoDatabase, Role
 from analyzer.geo.info import GeoInfo
-from analyzer.geo.resolver import GeoResolver, is_local, parse_address
+from analyzer.geo.resolver import GeoResolver
+from analyzer.geo.special import is_local, parse_address
 
 __all__ = [
     "DatabaseInfo",

@@ -30,8 +30,9 @@ def _name(value: Any) -> str | None:
         names = _mapping(value.get("names"))
         value = names.get("en") or next((v for v in names.values() if isinstance(v, str)), None)
     if isinstance(value, str):
-        cleaned = "".join(ch for ch in value if ch.isprintable()).strip()
-        return cleaned[:MAX_NAME_CHARS] or None
+        if not value.isprintable():  # rare: drop control characters (terminal escapes)
+            value = "".join(ch for ch in value if ch.isprintable())
+        return value.strip()[:MAX_NAME_CHARS] or None
     return None
 
 

@@ -12,19 +12,17 @@ database can map 127.0.0.2 to a country on purpose.
 
 from __future__ import annotations
 
-import ipaddress
 from pathlib import Path
-from typing import Any
 
-from analyzer.geo.database import GeoDatabase, IPAddress, Role
+from analyzer.geo.database import GeoDatabase, Role
 from analyzer.geo.embedded import embedded_data
 from analyzer.geo.info import GeoInfo
 from analyzer.geo.records import asn_fields, country_fields
+from analyzer.geo.special import MAX_ADDRESS_CHARS, is_local, parse_address
 
 # Sessions repeat a few hundred addresses; a benchmark or a huge lab database may pass a
 # million. Past this many entries the cache starts afresh rather than grow without bound.
 CACHE_LIMIT = 1 << 20
-MAX_ADDRESS_CHARS = 64
 MAXMIND_GEOLITE_ATTRIBUTION = (
     "This product includes GeoLite2 data created by MaxMind, available from "
     "https://www.maxmind.com."
@@ -164,30 +162,6 @@ class GeoResolver:
         if text is None:
             return None
         return self._strings.setdefault(text, text)
-
-
-def parse_address(value: Any) -> IPAddress | None:
-    """An address object from text as captures write it, or None when it is not an address."""
-    if not isinstance(value, str) or not value or len(value) > MAX_ADDRESS_CHARS:
-        return None
-    text = value.strip()
-    if text.startswith("[") and text.endswith("]"):
-        text = text[1:-1]
-    text = text.split("%", 1)[0]  # zone id: fe80::1%wlan0
-    try:
-        address = ipaddress.ip_address(text)
-    except ValueError:
-        return None
-    if address.version == 6:
-        mapped = address.ipv4_mapped
-        if mapped is not None:
-            return mapped
-    return address
-
-
-def is_local(address: IPAddress) -> bool:
-    """Loopback, private, link-local, shared, reserved or multicast: not a place on the map."""
-    return not address.is_global or address.is_multicast
 
 
 def _chain(databases: list[GeoDatabase]) -> str:
