@@ -17,6 +17,8 @@ run: $(VENV)/.installed
 	$(VENV)/bin/leakmap capture --session $(SESSION) $(ARGS)
 
 test: $(VENV)/.installed
+	@# The storage tests also run on PostgreSQL: start the local cluster when we may (root).
+	@scripts/ci-postgres >/dev/null 2>&1 || echo "note: could not start PostgreSQL (scripts/ci-postgres); its tests will fail"
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest $(ARGS)
 

@@ -49,7 +49,7 @@ class Servers:
 class Capture:
     process: subprocess.Popen[bytes]
     port: int
-    db: Path
+    db: str
     ca: Path
     servers: Servers
 
@@ -85,14 +85,13 @@ def servers(tmp_path: Path) -> Iterator[Servers]:
         yield Servers(app, tls_port, plain_port, hosts)
 
 
-def start_capture(tmp_path: Path, servers: Servers, *args: str) -> Capture:
+def start_capture(tmp_path: Path, db: str, servers: Servers, *args: str) -> Capture:
     port = free_port("127.0.0.1")
-    db = tmp_path / "capture.db"
     confdir = tmp_path / "mitmproxy"
     mapping = ",".join(f"{name}={ip}" for name, ip in servers.hosts.items())
     command = [
         LEAKMAP, "capture", "--session", "e2e", "--app", "TestApp", "--app-version", "1.0",
-        "--device", "lab-phone", "--db", str(db), "--listen-host", "127.0.0.1",
+        "--device", "lab-phone", "--db", db, "--listen-host", "127.0.0.1",
         "--listen-port", str(port), "--no-report", *args, "--",
         "-s", RESOLVE, "--set", f"test_hosts={mapping}", "--set", "ssl_insecure=true",
         "--set", f"confdir={confdir}",
@@ -121,9 +120,9 @@ def curl(
 
 
 def test_capture_records_every_flow_with_server_ip_host_and_bodies(
-    tmp_path: Path, servers: Servers
+    tmp_path: Path, db_url: str, servers: Servers
 ) -> None:
-    capture = start_capture(tmp_path, servers)
+    capture = start_capture(tmp_path, db_url, servers)
     tls, plain = servers.tls_port, servers.plain_port
     gzip_body = gzip.compress(b'{"advertising_id": "6a1c1487-a0af-4223-b142-a0f4621d0311"}')
     (tmp_path / "gzip.bin").write_bytes(gzip_body)
@@ -163,14 +162,14 @@ def test_capture_records_every_flow_with_server_ip_host_and_bodies(
         # A client that does not trust the proxy's CA: a TLS failure, not a flow.
         result = curl(capture, f"https://{CN_HOST}:{tls}/pinned", trust_proxy=False)
         assert result.returncode != 0
-        with Store(str(capture.db)) as store:
+        with Store(capture.db) as store:
             session_id = store.session("e2e").id
             wait_for(lambda: store.counts(session_id)["tls_failures"] >= 1)
     finally:
         code, output = capture.stop()
     assert code == 0, output
 
-    with Store(str(capture.db)) as store:
+    with Store(capture.db) as store:
         session = store.session("e2e")
         assert (session.app, session.app_version, session.device) == ("TestApp", "1.0", "lab-phone")
         assert session.ended_at is not None
@@ -231,9 +230,9 @@ def test_capture_records_every_flow_with_server_ip_host_and_bodies(
 
 
 def test_capture_refuses_clients_without_proxy_credentials(
-    tmp_path: Path, servers: Servers
+    tmp_path: Path, db_url: str, servers: Servers
 ) -> None:
-    capture = start_capture(tmp_path, servers, "--proxyauth", "alice:s3cret")
+    capture = start_capture(tmp_path, db_url, servers, "--proxyauth", "alice:s3cret")
     url = f"http://{PLAIN_HOST}:{servers.plain_port}/ping"
     try:
         refused = curl(capture, url, "-o", "/dev/null", "-w", "%{http_code}")
@@ -243,7 +242,7 @@ def test_capture_refuses_clients_without_proxy_credentials(
     assert code == 0, output
     assert refused.stdout.decode().strip() == "407"
     assert allowed.stdout.decode().endswith("200")
-    with Store(str(capture.db)) as store:
+    with Store(capture.db) as store:
         urls = [row.url for row in store.iter_flows(store.session("e2e").id)]
     assert urls == [url]
 
@@ -252,7 +251,7 @@ def test_capture_refuses_a_session_name_that_exists(tmp_path: Path) -> None:
     db = tmp_path / "taken.db"
     Store(str(db)).create_session("e2e")
     result = subprocess.run(
-        [LEAKMAP, "capture", "--session", "e2e", "--db", str(db), "--no-report"],
+        [LEAKMAP, "capture", "--session", "e2e", "--db", db, "--no-report"],
         capture_output=True, timeout=60,
     )  # fmt: skip
     assert result.returncode == 1

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import gzip
 import hashlib
-from pathlib import Path
 
 import pytest
 from mitmproxy import exceptions
@@ -15,19 +14,18 @@ from addons.recorder import Recorder
 from analyzer.store import Store
 
 
-def _run_recorder(tmp_path: Path, flows_fn, **options) -> tuple[Store, int]:  # type: ignore[no-untyped-def]
-    db = tmp_path / "rec.db"
+def _run_recorder(db: str, flows_fn, **options) -> tuple[Store, int]:  # type: ignore[no-untyped-def]
     recorder = Recorder()
     with taddons.context(recorder) as tctx:
-        tctx.configure(recorder, leakmap_db=str(db), leakmap_session="s1", **options)
+        tctx.configure(recorder, leakmap_db=db, leakmap_session="s1", **options)
         recorder.running()
         flows_fn(recorder)
         recorder.done()
-    store = Store(str(db))
+    store = Store(db)
     return store, store.session("s1").id
 
 
-def test_records_request_and_response_with_body_digest(tmp_path: Path) -> None:
+def test_records_request_and_response_with_body_digest(db_url: str) -> None:
     body = gzip.compress(b'{"imei": "356938035643809"}')
 
     def send(recorder: Recorder) -> None:
@@ -38,7 +36,7 @@ def test_records_request_and_response_with_body_digest(tmp_path: Path) -> None:
         flow.server_conn.peername = ("127.0.0.7", 443)
         recorder.response(flow)
 
-    store, session_id = _run_recorder(tmp_path, send)
+    store, session_id = _run_recorder(db_url, send)
     (row,) = list(store.iter_flows(session_id))
     assert row.request_body == body
     assert row.request_body_size == len(body)
@@ -53,7 +51,7 @@ def test_records_request_and_response_with_body_digest(tmp_path: Path) -> None:
     assert store.session("s1").ended_at is not None
 
 
-def test_body_over_the_limit_is_capped_with_full_size_and_digest(tmp_path: Path) -> None:
+def test_body_over_the_limit_is_capped_with_full_size_and_digest(db_url: str) -> None:
     body = bytes(range(256)) * 100
 
     def send(recorder: Recorder) -> None:
@@ -61,7 +59,7 @@ def test_body_over_the_limit_is_capped_with_full_size_and_digest(tmp_path: Path)
         flow.request.raw_content = body
         recorder.response(flow)
 
-    store, session_id = _run_recorder(tmp_path, send, leakmap_body_limit=1000)
+    store, session_id = _run_recorder(db_url, send, leakmap_body_limit=1000)
     (row,) = list(store.iter_flows(session_id))
     assert row.request_body == body[:1000]
     assert row.request_body_size == len(body)
@@ -69,19 +67,19 @@ def test_body_over_the_limit_is_capped_with_full_size_and_digest(tmp_path: Path)
     assert row.request_body_sha256 == hashlib.sha256(body).hexdigest()
 
 
-def test_flow_with_error_and_no_response_is_recorded_once(tmp_path: Path) -> None:
+def test_flow_with_error_and_no_response_is_recorded_once(db_url: str) -> None:
     def send(recorder: Recorder) -> None:
         flow = tflow.tflow(err=True)
         recorder.error(flow)
         recorder.error(flow)
 
-    store, session_id = _run_recorder(tmp_path, send)
+    store, session_id = _run_recorder(db_url, send)
     (row,) = list(store.iter_flows(session_id))
     assert row.status_code is None
     assert row.error == "error"
 
 
-def test_websocket_messages_are_linked_to_their_flow(tmp_path: Path) -> None:
+def test_websocket_messages_are_linked_to_their_flow(db_url: str) -> None:
     def send(recorder: Recorder) -> None:
         flow = tflow.twebsocketflow()
         recorder.response(flow)
@@ -92,7 +90,7 @@ def test_websocket_messages_are_linked_to_their_flow(tmp_path: Path) -> None:
             flow.websocket.messages.append(message)
             recorder.websocket_message(flow)
 
-    store, session_id = _run_recorder(tmp_path, send)
+    store, session_id = _run_recorder(db_url, send)
     (flow_row,) = list(store.iter_flows(session_id))
     messages = list(store.websocket_messages(session_id))
     assert flow_row.websocket is True
@@ -101,12 +99,12 @@ def test_websocket_messages_are_linked_to_their_flow(tmp_path: Path) -> None:
     assert messages[0].content == b"hello binary"
 
 
-def test_tcp_connection_without_http_is_recorded(tmp_path: Path) -> None:
+def test_tcp_connection_without_http_is_recorded(db_url: str) -> None:
     def send(recorder: Recorder) -> None:
         flow = tflow.ttcpflow()
         recorder.tcp_end(flow)
 
-    store, session_id = _run_recorder(tmp_path, send)
+    store, session_id = _run_recorder(db_url, send)
     (conn,) = store.connections(session_id)
     assert conn.protocol == "tcp"
     assert conn.bytes_sent == len(b"hello") * 1
@@ -120,29 +118,29 @@ def test_negative_body_limit_is_refused() -> None:
 
 
 def test_existing_session_is_refused_unless_appending(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    db_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    db = tmp_path / "rec.db"
-    Store(str(db)).create_session("taken")
+    db = db_url
+    Store(db).create_session("taken")
     recorder = Recorder()
     with taddons.context(recorder) as tctx:
-        tctx.configure(recorder, leakmap_db=str(db), leakmap_session="taken")
+        tctx.configure(recorder, leakmap_db=db, leakmap_session="taken")
         recorder.running()
         assert recorder.writer is None
         assert "exists already" in caplog.text
     recorder = Recorder()
     with taddons.context(recorder) as tctx:
-        tctx.configure(recorder, leakmap_db=str(db), leakmap_session="taken", leakmap_append=True)
+        tctx.configure(recorder, leakmap_db=db, leakmap_session="taken", leakmap_append=True)
         recorder.running()
         assert recorder.writer is not None
         recorder.response(tflow.tflow(resp=True))
         recorder.done()
-    assert Store(str(db)).session("taken").flows == 1
+    assert Store(db).session("taken").flows == 1
 
 
-def test_full_queue_holds_flows_back_instead_of_dropping(tmp_path: Path) -> None:
+def test_full_queue_holds_flows_back_instead_of_dropping(db_url: str) -> None:
     """With a tiny queue, hooks return awaitables that complete once there is room."""
-    db = tmp_path / "rec.db"
+    db = db_url
     recorder = Recorder()
 
     async def flood() -> int:
@@ -155,11 +153,11 @@ def test_full_queue_holds_flows_back_instead_of_dropping(tmp_path: Path) -> None
         return waited
 
     with taddons.context(recorder) as tctx:
-        tctx.configure(recorder, leakmap_db=str(db), leakmap_session="s")
+        tctx.configure(recorder, leakmap_db=db, leakmap_session="s")
         recorder.running()
         assert recorder.writer is not None
         recorder.writer._queue.maxsize = 2  # force back-pressure
         waited = asyncio.run(flood())
         recorder.done()
     assert waited > 0
-    assert Store(str(db)).session("s").flows == 300
+    assert Store(db).session("s").flows == 300

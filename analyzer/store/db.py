@@ -16,7 +16,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from analyzer import __version__
 from analyzer.errors import LeakmapError
 from analyzer.store import records as rec
-from analyzer.store.models import Base, Connection, Flow, Session, TlsFailure, WebSocketMessage
+from analyzer.store.models import Connection, Flow, Session, TlsFailure, WebSocketMessage
+from analyzer.store.schema import SQLITE_BEGIN, ensure_schema
 
 DEFAULT_DB = "leakmap.db"
 STREAM_BATCH = 500
@@ -37,12 +38,19 @@ def _create_private_file(path: Path) -> None:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # SQLAlchemy emits BEGIN itself (_sqlite_begin), so that DDL is transactional too and a
+    # schema creation can take the write lock up front (BEGIN IMMEDIATE).
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_begin(conn: DbConnection) -> None:
+    conn.exec_driver_sql(conn.info.pop(SQLITE_BEGIN, "BEGIN"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +75,9 @@ class SessionInfo:
 class Store:
     """A leakmap database. Readers call its methods; the recorder writes through ``Writer``."""
 
-    def __init__(self, db: str = DEFAULT_DB, *, create: bool = True) -> None:
+    def __init__(
+        self, db: str = DEFAULT_DB, *, create: bool = True, check_schema: bool = True
+    ) -> None:
         self.url = database_url(db)
         self.is_sqlite = self.url.startswith("sqlite")
         if self.is_sqlite:
@@ -78,17 +88,19 @@ class Store:
                 _create_private_file(path)
             self.engine: Engine = create_engine(self.url)
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "begin", _sqlite_begin)
         else:
             try:
                 self.engine = create_engine(self.url, pool_pre_ping=True)
             except (SQLAlchemyError, ImportError, ValueError) as error:
                 raise LeakmapError(f"cannot use database {self.display_url}: {error}") from None
-        try:
-            Base.metadata.create_all(self.engine)
-        except SQLAlchemyError as error:
-            raise LeakmapError(
-                f"cannot open database {self.display_url}: {short_error(error)}"
-            ) from None
+        if check_schema:
+            try:
+                ensure_schema(self.engine, self.display_url)
+            except SQLAlchemyError as error:
+                raise LeakmapError(
+                    f"cannot open database {self.display_url}: {short_error(error)}"
+                ) from None
 
     @property
     def display_url(self) -> str:
