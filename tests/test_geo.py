@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from mmdb_writer import MMDBWriter
 from netaddr import IPNetwork, IPSet
 
 from analyzer.errors import LeakmapError
-from analyzer.geo import GeoInfo, GeoResolver, Role
+from analyzer.geo import GeoInfo, GeoResolver, Role, is_local, parse_address
 from analyzer.geo.records import asn_fields, country_fields
 from tests.support.mmdb import write_asn_db, write_city_db, write_country_db, write_db
 
@@ -263,3 +266,30 @@ def test_record_parsing_rejects_odd_values() -> None:
     )
     assert asn == 1 and org is not None
     assert "\x1b" not in org and len(org) == 200
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.integers(min_value=0, max_value=2**32 - 1))
+def test_local_test_agrees_with_ipaddress_for_ipv4(value: int) -> None:
+    address = ipaddress.IPv4Address(value)
+    if address in ipaddress.ip_network("192.0.0.0/24"):
+        return  # holds two global addresses (192.0.0.9, .10) that leakmap treats as local
+    assert is_local(address) == (not address.is_global or address.is_multicast)
+
+
+@pytest.mark.parametrize(
+    ("text", "parsed"),
+    [
+        ("8.8.8.8", "8.8.8.8"),
+        ("[2001:DB8::1]", "2001:db8::1"),
+        ("::ffff:8.8.8.8", "8.8.8.8"),
+        ("fe80::1%wlan0", "fe80::1"),
+        ("01.2.3.4", None),
+        ("1.2.3", None),
+        ("8.8.8.8:443", None),
+        ("", None),
+    ],
+)
+def test_parse_address(text: str, parsed: str | None) -> None:
+    address = parse_address(text)
+    assert (None if address is None else str(address)) == parsed
