@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import math
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from hypothesis import given, settings
@@ -293,3 +295,39 @@ def test_local_test_agrees_with_ipaddress_for_ipv4(value: int) -> None:
 def test_parse_address(text: str, parsed: str | None) -> None:
     address = parse_address(text)
     assert (None if address is None else str(address)) == parsed
+
+
+def load_build_script() -> ModuleType:
+    path = Path(__file__).parent.parent / "scripts" / "build_geo_data.py"
+    spec = importlib.util.spec_from_file_location("build_geo_data", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_build_script_converts_the_asn_csv(tmp_path: Path) -> None:
+    # The same CSV shape as @ip-location-db/asn (integer ranges, quoted organisations).
+    build = load_build_script()
+    v4 = tmp_path / "asn-ipv4-num.csv"
+    v6 = tmp_path / "asn-ipv6-num.csv"
+    first, last = int(ipaddress.IPv4Address("8.8.8.0")), int(ipaddress.IPv4Address("8.8.9.127"))
+    v4.write_text(f'{first},{last},15169,"Google, LLC"\n16777216,16777471,0,Unrouted\n')
+    six = int(ipaddress.IPv6Address("2a00:1450::"))
+    v6.write_text(f"{six},{six + 2**96 - 1},15169,Google LLC\n")
+    groups = build.read_asn_csv([(v4, 4), (v6, 6)])
+    target = tmp_path / "asn.mmdb"
+    build.write_asn_mmdb(groups, target, build.data_epoch("2.3.2026061719"))
+    with GeoResolver(asn_db=target, embedded=False) as geo:
+        assert (geo.lookup("8.8.9.127").asn, geo.lookup("8.8.9.127").org) == (15169, "Google, LLC")
+        assert geo.lookup("8.8.9.128").asn is None
+        assert geo.lookup("1.0.0.1").asn is None  # ASN 0 rows are dropped
+        assert geo.lookup("2a00:1450::9").asn == 15169
+        assert geo.databases[0].info.build_date.isoformat() == "2026-06-17"
+
+
+def test_range_to_cidrs_covers_exactly() -> None:
+    build = load_build_script()
+    blocks = build.range_to_cidrs(5, 17, 32)
+    assert blocks == [(5, 32), (6, 31), (8, 29), (16, 31)]
+    assert build.range_to_cidrs(0, 2**32 - 1, 32) == [(0, 0)]

@@ -12,13 +12,17 @@ database can map 127.0.0.2 to a country on purpose.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from analyzer.geo.database import GeoDatabase, Role
 from analyzer.geo.embedded import embedded_data
 from analyzer.geo.info import GeoInfo
 from analyzer.geo.records import asn_fields, country_fields
-from analyzer.geo.special import MAX_ADDRESS_CHARS, is_local, parse_address
+from analyzer.geo.special import MAX_ADDRESS_CHARS, IPAddress, is_local, parse_address
+
+T = TypeVar("T", bound=tuple[Any, ...])
 
 # Sessions repeat a few hundred addresses; a benchmark or a huge lab database may pass a
 # million. Past this many entries the cache starts afresh rather than grow without bound.
@@ -122,31 +126,14 @@ class GeoResolver:
         address = parse_address(ip)
         if address is None:
             return GeoInfo(ip=str(ip)[:MAX_ADDRESS_CHARS])
-        found = False
         local = is_local(address)
-        country = city = None
-        latitude = longitude = None
-        for database in self._country_dbs:
-            if local and database.info.embedded:
-                continue
-            record = database.get(address)
-            if record is None:
-                continue
-            found = True
-            country, city, latitude, longitude = country_fields(record)
-            if country is not None:
-                break
-        asn, org = None, None
-        for database in self._asn_dbs:
-            if local and database.info.embedded:
-                continue
-            record = database.get(address)
-            if record is None:
-                continue
-            found = True
-            asn, org = asn_fields(record)
-            if asn is not None:
-                break
+        # Embedded data is not asked about non-global addresses (see the module docstring).
+        skip_embedded = local
+        country_record = self._first(self._country_dbs, address, skip_embedded, country_fields)
+        asn_record = self._first(self._asn_dbs, address, skip_embedded, asn_fields)
+        found = country_record is not None or asn_record is not None
+        country, city, latitude, longitude = country_record or (None, None, None, None)
+        asn, org = asn_record or (None, None)
         return GeoInfo(
             ip=str(address),
             country=self._intern(country),
@@ -157,6 +144,29 @@ class GeoResolver:
             org=self._intern(org),
             local=local and not found,
         )
+
+    @staticmethod
+    def _first(
+        databases: list[GeoDatabase],
+        address: IPAddress,
+        skip_embedded: bool,
+        parse: Callable[[Any], T],
+    ) -> T | None:
+        """Fields of the first record whose key field (country, ASN) is known; failing that,
+        of the first record at all (a City record without a country still has a city)."""
+        fallback: T | None = None
+        for database in databases:
+            if skip_embedded and database.info.embedded:
+                continue
+            record = database.get(address)
+            if record is None:
+                continue
+            fields = parse(record)
+            if fields[0] is not None:
+                return fields
+            if fallback is None:
+                fallback = fields
+        return fallback
 
     def _intern(self, text: str | None) -> str | None:
         if text is None:
