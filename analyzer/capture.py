@@ -27,7 +27,7 @@ class CaptureOptions:
     app_version: str | None = None
     device: str | None = None
     platform: str | None = None
-    mode: str = "regular"
+    modes: Sequence[str] = ("regular",)
     listen_host: str = ""
     listen_port: int = 8080
     proxyauth: str | None = None
@@ -57,7 +57,9 @@ def mitmdump_arguments(options: CaptureOptions) -> list[str]:
         # made explicit here; a researcher may still override it after --).
         "block_global": "true",
     }
-    args = ["--mode", options.mode, "--listen-port", str(options.listen_port)]
+    args = ["--listen-port", str(options.listen_port)]
+    for mode in options.modes:
+        args += ["--mode", mode]
     if options.listen_host:
         args += ["--listen-host", options.listen_host]
     if options.proxyauth:

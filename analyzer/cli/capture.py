@@ -37,13 +37,13 @@ def capture(
     ] = "",
     listen_port: Annotated[int, typer.Option("--listen-port", help="Port to listen on.")] = 8080,
     mode: Annotated[
-        str,
+        list[str] | None,
         typer.Option(
             "--mode",
             help="mitmproxy mode: regular (HTTP proxy), wireguard (VPN: prints a QR code), "
-            "socks5, transparent, ...",
+            "socks5, transparent, ...; repeat for several at once.  [default: regular]",
         ),
-    ] = "regular",
+    ] = None,
     proxyauth: Annotated[
         str | None,
         typer.Option(
@@ -75,7 +75,7 @@ def capture(
         app_version=app_version,
         device=device,
         platform=platform,
-        mode=mode,
+        modes=tuple(mode or ["regular"]),
         listen_host=listen_host,
         listen_port=listen_port,
         proxyauth=proxyauth,
