@@ -126,6 +126,9 @@ class Walker:
             if parsed is not None:
                 self.walk(parsed, location, path, key, join(chain, "json"), depth + 1)
                 return
+        if text.startswith(("Bearer ", "bearer ")):
+            text = text[7:].strip()
+            first = text[:1]
         if first == "e" and _JWT.fullmatch(text):
             self.jwt(text, location, path, key, chain, depth)
             return
@@ -190,6 +193,12 @@ class Walker:
             if self.budget.take_bytes(len(out)):
                 self.binary(out, location, path, key, join(chain, coding), depth + 1)
             return
+        if _has_controls(data) and looks_like_protobuf(data):
+            # Mostly-text protobuf (string fields) passes as text; its tags do not.
+            message = parse_message(data, max_depth=self.budget.limits.max_depth - depth)
+            if message is not None:
+                self.walk(message, location, path, key, join(chain, "protobuf"), depth + 1)
+                return
         text = printable_text(data)
         if text is not None:
             if from_text and not _plausible_decoded_text(text):
@@ -200,6 +209,10 @@ class Walker:
             message = parse_message(data, max_depth=self.budget.limits.max_depth - depth)
             if message is not None:
                 self.walk(message, location, path, key, join(chain, "protobuf"), depth + 1)
+
+
+def _has_controls(data: bytes) -> bool:
+    return any(byte < 0x20 and byte not in (9, 10, 13) for byte in data[:4096])
 
 
 def _json(text: str) -> object | None:
@@ -221,7 +234,9 @@ def _b64decode(text: str) -> bytes | None:
 
 def _plausible_decoded_text(text: str) -> bool:
     # Random IDs are valid base64 too ("dYPvivoVTOWuVT5l_T_rmF"); their decoding is rarely
-    # printable, and when it is by chance it is short gibberish: ask for some letters and length.
-    return len(text) >= 4 and sum(c.isalnum() or c in ' {}[]":,=&._-@/' for c in text) >= 0.9 * len(
-        text
-    )
+    # printable, and when it is by chance it is short gibberish: ask for length and mostly
+    # letters, digits and spaces, as in real text, JSON or forms.
+    if len(text) < 4:
+        return False
+    good = sum(1 for c in text if c.isalnum() or c in " {}[]\":,=&._-@/+'")
+    return good >= 0.85 * len(text)

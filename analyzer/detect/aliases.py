@@ -17,7 +17,11 @@ from analyzer.detect.formats import CHECKS, Check
 from analyzer.vocabulary import PROPERTIES
 
 # Rules that are not properties themselves: one field carries two properties.
-COMPOSITE_RULES = {"location": "latitude", "resolution": "screenWidth"}
+COMPOSITE_RULES = {"location": "latitude", "resolution": "screenWidth", "osBuild": "osVersion"}
+# Aliases this long are distinctive enough to count at the end of a longer name; IP names are
+# not (a "serveripaddress" is not the phone's).
+SUFFIX_MIN = 8
+NO_SUFFIX_MATCH = frozenset({"ipaddress", "ipv4address", "localipaddress", "publicipaddress"})
 _NON_ALNUM = re.compile(r"[^a-z0-9]")
 
 
@@ -96,6 +100,12 @@ def rules_for_field(key: str, parent: str) -> tuple[Rule, bool] | None:
         rule = names.strong.get(candidate)
         if rule is not None:
             return rule, True
+    # A distinctive alias at the end of a longer name: "lastKnownLatitude", "simCarrierName".
+    for candidate in candidates[:1]:
+        for start in range(1, len(candidate) - SUFFIX_MIN + 1):
+            rule = names.strong.get(candidate[start:])
+            if rule is not None and candidate[start:] not in NO_SUFFIX_MATCH:
+                return rule, True
     for candidate in candidates:
         rule = names.context.get(candidate)
         if rule is not None:

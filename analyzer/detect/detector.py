@@ -54,13 +54,14 @@ class Detector:
         known = self._known(flow_id, self.matcher.match(fields)) if self.matcher else []
         covered = {(f.property, f.location, f.path) for f in known}
         candidates = resolve_context(key_name_candidates(fields) + pattern_candidates(fields))
-        named = {
-            (c.prop, c.field.location, c.field.path) for c in candidates if c.method == "key-name"
-        }
+        # A field whose name explains it is not also reported as a pattern (a BSSID is no MAC).
+        named = {(c.field.location, c.field.path) for c in candidates if c.method == "key-name"}
         others = []
         for candidate in candidates:
-            where = (candidate.prop, candidate.field.location, candidate.field.path)
-            if where in covered or (candidate.method == "pattern" and where in named):
+            place = (candidate.field.location, candidate.field.path)
+            if (candidate.prop, *place) in covered or (
+                candidate.method == "pattern" and place in named
+            ):
                 continue
             others.append(_finding(flow_id, candidate))
         return _pair_coordinates(_unique(known + others))
@@ -99,8 +100,8 @@ def _superseded(hit: Hit, hits: list[Hit]) -> bool:
             and inner.location == field.location
             and not inner.raw
             and (inner.path == field.path or inner.path.startswith(field.path + "."))
-            and len(inner.encoding) > len(field.encoding)
-            and inner.encoding.startswith(field.encoding.removesuffix("plain"))
+            and len(_steps(inner.encoding)) > len(_steps(field.encoding))
+            and _steps(inner.encoding)[: len(_steps(field.encoding))] == _steps(field.encoding)
         ):
             return True
     return False
@@ -125,6 +126,10 @@ def _known_finding(flow_id: int | None, hit: Hit) -> Finding:
             + (" (in the undivided text)" if field.raw else "")
         ),
     )
+
+
+def _steps(chain: str) -> list[str]:
+    return [step for step in chain.split(">") if step and step != "plain"]
 
 
 def _chain(field_encoding: str, variant_encoding: str) -> str:

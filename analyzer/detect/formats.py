@@ -112,6 +112,87 @@ BOOLEANS = {"true", "false", "0", "1", "yes", "no", "y", "n", "t", "f"}
 RESOLUTION = re.compile(r"(\d{2,5})(?:\.\d+)?\s?[x*×X,]\s?(\d{2,5})(?:\.\d+)?")
 LATLON = re.compile(r"(-?\d{1,3}\.\d{2,})\s?[,;/ ]\s?(-?\d{1,3}\.\d{2,})")
 DECIMAL = re.compile(r"-?\d{1,3}\.\d{1,15}")
+# Device makers, for values that name one without a telling field name ("Google sdk_gphone_x86",
+# "samsung,SM-G991B"): a list of makers, not of vendors' keys.
+MANUFACTURERS = frozenset(
+    {
+        "google",
+        "samsung",
+        "apple",
+        "xiaomi",
+        "redmi",
+        "huawei",
+        "honor",
+        "oppo",
+        "vivo",
+        "oneplus",
+        "realme",
+        "motorola",
+        "lenovo",
+        "sony",
+        "lge",
+        "lg",
+        "nokia",
+        "hmd global",
+        "asus",
+        "zte",
+        "tcl",
+        "alcatel",
+        "meizu",
+        "tecno",
+        "infinix",
+        "itel",
+        "nothing",
+        "fairphone",
+        "sharp",
+        "kyocera",
+        "htc",
+        "blackview",
+        "ulefone",
+        "doogee",
+        "oukitel",
+        "cubot",
+        "umidigi",
+        "poco",
+        "iqoo",
+        "amazon",
+        "microsoft",
+        "gionee",
+        "coolpad",
+        "wiko",
+        "blu",
+        "micromax",
+        "lava",
+    }
+)
+APPLE_MODEL = re.compile(
+    r"(?:iPhone|iPad|iPod|Watch|AppleTV|AudioAccessory|RealityDevice)\d{1,2},\d{1,2}"
+)
+ANDROID_MODEL = re.compile(
+    r"SM-[A-Z]\d{3,4}[A-Z0-9/]{0,4}|Pixel \d{1,2}[a-zA-Z ]{0,8}|sdk_gphone\w{0,30}|"
+    r"(?:Redmi|POCO|Mi) [\w ]{1,20}|(?:CPH|RMX)\d{4}|[A-Z]{3}-[A-Z]{1,2}\d{2}[A-Z]?"
+)
+
+
+def manufacturer_in(value: str) -> str | None:
+    """The maker a value names: the whole value, or its first word before a model-like rest."""
+    stripped = value.strip()
+    if len(stripped) > 80:
+        return None
+    if stripped.lower() in MANUFACTURERS:
+        return stripped
+    head, sep, rest = stripped.replace(",", " ").partition(" ")
+    if sep and head.lower() in MANUFACTURERS and any(c.isdigit() or c == "_" for c in rest):
+        return head
+    return None
+
+
+def model_in(value: str) -> bool:
+    """Whether the whole value is a device model identifier (iPhone14,2, SM-G991B, Pixel 7)."""
+    stripped = value.strip()
+    return bool(APPLE_MODEL.fullmatch(stripped) or ANDROID_MODEL.fullmatch(stripped))
+
+
 IMEI_RBI = {
     "01",
     "10",
@@ -267,15 +348,15 @@ def word(prop: str, value: str) -> list[tuple[str, str]]:
 
 
 def os_name(prop: str, value: str) -> list[tuple[str, str]]:
-    lowered = value.strip().lower()
+    stripped = value.strip()
+    lowered = stripped.lower()
     if not lowered or len(lowered) > 80:
         return []
-    found = [
-        name
-        for name in OS_NAMES
-        if re.search(rf"(?<![a-z]){re.escape(name)}(?![a-z])", lowered.replace("_", " "))
-    ]
-    if not found:
+    if OS_VERSION.fullmatch(stripped) and "." in stripped:
+        # An "os" field holding "14.8" names the version, not the system.
+        return os_version("osVersion", value)
+    spaced = lowered.replace("_", " ")
+    if not any(re.search(rf"(?<![a-z]){re.escape(name)}(?![a-z])", spaced) for name in OS_NAMES):
         return []
     out = [("osName", value)]
     if OS_WITH_VERSION.search(value):
@@ -292,6 +373,16 @@ def os_version(prop: str, value: str) -> list[tuple[str, str]]:
     if OS_VERSION.fullmatch(stripped):
         return _one(int(stripped.split(".")[0]) <= 40, prop, value)
     return []
+
+
+ANDROID_BUILD = re.compile(r"[A-Z]{2,4}\d[A-Z]?\.\d{6}\.\d{3}(?:\.[A-Z]\d{1,2})?")
+IOS_BUILD = re.compile(r"\d{2}[A-H]\d{2,4}[a-z]?")
+
+
+def os_build(prop: str, value: str) -> list[tuple[str, str]]:
+    stripped = value.strip()
+    ok = ANDROID_BUILD.fullmatch(stripped) or IOS_BUILD.fullmatch(stripped)
+    return [("osVersion", value)] if ok else []
 
 
 def short_text(prop: str, value: str) -> list[tuple[str, str]]:
@@ -440,6 +531,7 @@ CHECKS: dict[str, Check] = {
         "word",
         "os_name",
         "os_version",
+        "os_build",
         "short_text",
         "language",
         "timezone",

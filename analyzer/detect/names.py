@@ -15,7 +15,16 @@ from dataclasses import dataclass
 
 from analyzer.decode.fields import Field
 from analyzer.detect.aliases import COMPOSITE_RULES, in_device_context, parent_key, rules_for_field
-from analyzer.detect.formats import EMAIL, FILE_SUFFIXES, MAC, is_imei, mac_bare, mark
+from analyzer.detect.formats import (
+    EMAIL,
+    FILE_SUFFIXES,
+    MAC,
+    is_imei,
+    mac_bare,
+    manufacturer_in,
+    mark,
+    model_in,
+)
 
 STRONG_CONFIDENCE = 0.8
 CONTEXT_CONFIDENCE = 0.6
@@ -122,6 +131,47 @@ def pattern_candidates(fields: Sequence[Field]) -> list[Candidate]:
                             _IMEI_WHY,
                         )
                     )
+        if len(value) <= 80:
+            maker = manufacturer_in(value)
+            if maker is not None:
+                out.append(
+                    Candidate(
+                        "manufacturer",
+                        field,
+                        value,
+                        "pattern",
+                        0.5,
+                        0,
+                        len(value),
+                        f"the value names the device maker {maker!r}",
+                    )
+                )
+                if maker != value.strip():  # "Google sdk_gphone_x86": the rest is the model
+                    out.append(
+                        Candidate(
+                            "model",
+                            field,
+                            value,
+                            "pattern",
+                            0.5,
+                            0,
+                            len(value),
+                            f"the value names the maker {maker!r} and a model",
+                        )
+                    )
+            if model_in(value):
+                out.append(
+                    Candidate(
+                        "model",
+                        field,
+                        value,
+                        "pattern",
+                        0.6,
+                        0,
+                        len(value),
+                        "the value has the form of a device model identifier",
+                    )
+                )
         if len(value) >= 17 and (":" in value or "-" in value):
             for match in _MAC_TEXT.finditer(value):
                 address = match.group(0)

@@ -74,7 +74,7 @@ _CC2 = {
     "95",
     "98",
 }
-MIN_FRAGMENT = 8  # shorter base64 fragments would match by chance
+MIN_FRAGMENT = 6  # shorter base64 fragments would match by chance
 
 
 @dataclass(frozen=True, slots=True)
