@@ -17,6 +17,8 @@ from sqlalchemy import create_engine, text
 
 from analyzer.store import Store
 
+pytest_plugins = ["tests.support.capture"]
+
 POSTGRES_URL = os.environ.get(
     "LEAKMAP_TEST_POSTGRES", "postgresql+psycopg://leakmap:leakmap@127.0.0.1:5432/leakmap_test"
 )
