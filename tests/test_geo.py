@@ -297,6 +297,9 @@ def test_parse_address(text: str, parsed: str | None) -> None:
     assert (None if address is None else str(address)) == parsed
 
 
+EMBEDDED = GeoResolver()
+
+
 def load_build_script() -> ModuleType:
     path = Path(__file__).parent.parent / "scripts" / "build_geo_data.py"
     spec = importlib.util.spec_from_file_location("build_geo_data", path)
@@ -331,3 +334,11 @@ def test_range_to_cidrs_covers_exactly() -> None:
     blocks = build.range_to_cidrs(5, 17, 32)
     assert blocks == [(5, 32), (6, 31), (8, 29), (16, 31)]
     assert build.range_to_cidrs(0, 2**32 - 1, 32) == [(0, 0)]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(max_size=100) | st.ip_addresses().map(str))
+def test_any_text_gives_a_geoinfo(text: str) -> None:
+    info = EMBEDDED.lookup(text)
+    assert isinstance(info, GeoInfo) and len(info.ip) <= 64
+    assert info.country is None or (len(info.country) == 2 and info.country.isupper())

@@ -6,6 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from analyzer.errors import LeakmapError
 from analyzer.owners import Owner, OwnerMap, registrable_domain
@@ -197,3 +199,14 @@ def test_unreadable_map_files(tmp_path: Path) -> None:
         OwnerMap.load(write_map(tmp_path / "x.toml", "[[owner]\n"))
     with pytest.raises(LeakmapError, match=r"no \[\[owner\]\] entries"):
         OwnerMap.load(write_map(tmp_path / "y.toml", "title = 'x'\n"))
+
+
+@settings(
+    max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.text(max_size=300) | st.from_regex(r"[a-zA-Z0-9.:\[\]-]{0,80}", fullmatch=True))
+def test_hostile_host_text_never_raises(owners: OwnerMap, host: str) -> None:
+    domain = owners.registrable_domain(host)
+    owner = owners.lookup(host)
+    assert domain is None or (domain.isascii() and len(domain) <= 253)
+    assert owner is None or owner.domain in owners.domains()

@@ -52,7 +52,7 @@ def parse_address(value: object) -> IPAddress | None:
         return None
     try:
         return ipaddress.IPv4Address(socket.inet_pton(socket.AF_INET, value))
-    except OSError:
+    except (OSError, ValueError):  # ValueError: NUL bytes, unencodable text
         pass
     text = value.strip()
     if text.startswith("[") and text.endswith("]"):
@@ -60,10 +60,10 @@ def parse_address(value: object) -> IPAddress | None:
     text = text.split("%", 1)[0]
     try:
         packed = socket.inet_pton(socket.AF_INET6, text)
-    except OSError:
+    except (OSError, ValueError):
         try:
             return ipaddress.IPv4Address(socket.inet_pton(socket.AF_INET, text))
-        except OSError:
+        except (OSError, ValueError):
             return None
     if packed.startswith(_MAPPED_PREFIX):
         return ipaddress.IPv4Address(packed[12:])
