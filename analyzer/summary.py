@@ -602,9 +602,11 @@ def _headline(report: dict[str, Any]) -> dict[str, Any]:
         "destinations_total": len(report["destinations"]),
         "plaintext_leaks": sum(1 for f in report["findings"] if f["plaintext"]),
         "tls_failure_hosts": len({t["host"] for t in report["tls_failures"]}),
-        "blind_spots": len({t["host"] for t in report["tls_failures"]})
-        + len(report["connections"])
-        + len(report["notes"]),
+        # Hosts whose traffic was not inspected: TLS refused, or not HTTP at all.
+        "blind_spots": len(
+            {t["host"] for t in report["tls_failures"]} | {c["host"] for c in report["connections"]}
+        ),
+        "analysis_notes": len(report["notes"]),
         "outside_policy": policy["findings_outside"] if policy else None,
     }
 

@@ -158,9 +158,11 @@ def main() -> int:
           f"database {db.stat().st_size / 1e6:.0f} MB")
     start = time.perf_counter()
     child = subprocess.run(
-        [sys.executable, __file__, "--render", str(folder)],
-        check=True, capture_output=True, text=True,
+        [sys.executable, __file__, "--render", str(folder)], capture_output=True, text=True
     )
+    if child.returncode:
+        print(child.stderr, file=sys.stderr)
+        return 1
     total = time.perf_counter() - start
     figures = json.loads(child.stdout.strip().splitlines()[-1])
     print(f"report, first run (detection + summary): {figures['report_first_s']:.1f} s")
