@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -222,4 +223,43 @@ def test_print_shows_everything(browser: Browser, store: Store, tmp_path: Path) 
     page.emulate_media(media="screen")
     assert opened.visible_rows("dest-table") == 25
     assert opened.errors == []
+    page.close()
+
+
+def test_hostile_traffic_through_the_detector(
+    browser: Browser, store: Store, tmp_path: Path
+) -> None:
+    """The real pipeline: hostile keys around real identifiers, detected and then rendered."""
+    from analyzer.profile import profile_from_dict
+    from analyzer.summary import build_report
+
+    imei = "356938035643809"
+    records: list[rec.Record] = []
+    for n, evil in enumerate(HOSTILE):
+        records.append(
+            flow(
+                f"https://evil{n}.example-cn.com/{evil}?{evil}={imei}",
+                server_ip=CN_IP,
+                method="POST",
+                headers=[("content-type", "application/json"), (f"x-{n}", evil)],
+                body=json.dumps({evil: imei, "deviceModel": evil}).encode(),
+                at=n,
+            )
+        )
+    records[1].host = '"><img src=x onerror="window.__pwned=9">'
+    make_session(store, "hostile-e2e", records)
+    profile = profile_from_dict({"known": {"imei": imei}})
+    country, asn = geo_files(tmp_path)
+    report = build_report(store, "hostile-e2e", profile=profile, geoip_db=country, asn_db=asn,
+                          show_values=True)
+    paths = {f["path"] for f in report["findings"]}
+    assert any("<script>" in (p or "") for p in paths)  # the hostile key reached the report
+    opened = Opened(browser, _write(tmp_path, report, "e2e.html"))
+    page = opened.page
+    assert page.evaluate("() => window.__pwned === undefined")
+    assert opened.requests == [opened.url]
+    assert opened.errors == []
+    assert page.locator("img").count() == 0
+    page.locator("#evidence-list details").evaluate_all("ds => ds.forEach(d => d.open = true)")
+    assert "<script>window.__pwned=1</script>" in page.locator("#evidence").inner_text()
     page.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -76,8 +77,17 @@ def report_command(
                     "asn_db": asn_db,
                     "policy": str(policy) if policy is not None else None,
                     "show_values": show_values,
+                    "progress": _progress if sys.stderr.isatty() else None,
                 }
             ),
         )
+    if sys.stderr.isatty():
+        typer.echo("\r\033[K", err=True, nl=False)
     if written is not None:
         typer.echo(f"report: {written}", err=True)
+
+
+def _progress(stage: str, count: int) -> None:
+    # A long first analysis (detection is cached afterwards) should not look like a hang.
+    label = "analysing" if stage == "detect" else "summarising"
+    typer.echo(f"\r{label}: {count:,} flows", err=True, nl=False)
