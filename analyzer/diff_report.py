@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from analyzer.gates import GateHit
+from analyzer.gates import GateHit, new_plaintext_hosts
 
 MAX_HTML_ROWS = 2000  # rows per table in the page; the JSON keeps everything
 MAX_TERMINAL_FINDINGS = 8
@@ -93,6 +93,7 @@ def headline(diff: dict[str, Any]) -> dict[str, Any]:
             1 for c in changed if c["kind"] == "blind-spot" and c["change"] == "disappeared"
         ),
         "outside_policy_added": sum(1 for f in diff["added"]["findings"] if f["outside_policy"]),
+        "new_plaintext": new_plaintext_hosts(diff),
     }
 
 
@@ -127,6 +128,9 @@ def terminal_summary(
         line = _change_line(change)
         if line:
             lines.append(f"  {line}")
+    unmatched_plain = [h for h in new_plaintext_hosts(diff) if h in diff["added"]["hosts"]]
+    if unmatched_plain:
+        lines.append(f"  plain HTTP to new hosts: {_signed(unmatched_plain, [])}")
     if len(lines) > 40:  # keep it short: the page and the JSON have everything
         lines = [*lines[:39], f"  ... {len(lines) - 39} more lines in the report"]
     if output:

@@ -243,6 +243,15 @@ def _new_finding(diff: dict[str, Any], _arg: str | None) -> list[str]:
 
 
 def _new_plaintext(diff: dict[str, Any], _arg: str | None) -> list[str]:
+    return new_plaintext_hosts(diff)
+
+
+def new_plaintext_hosts(diff: dict[str, Any]) -> list[str]:
+    """Destinations the new session reaches over plain HTTP where the old one did not.
+
+    A matched destination that switched from TLS, or a new host that no old destination matched
+    (a renamed host keeps the transport of the destination it was matched to).
+    """
     reasons = [c["destination"] for c in _changes(diff, "transport") if c.get("new") == "plaintext"]
     matched = {h for c in diff.get("changed") or [] for h in c.get("new_hosts") or []}
     added = set(_added(diff, "hosts"))
@@ -336,6 +345,7 @@ __all__ = [
     "GateHit",
     "evaluate",
     "exit_code",
+    "new_plaintext_hosts",
     "parse_gate",
     "parse_gates",
     "require_policy",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -129,8 +130,10 @@ def _run(
     with Store(db, create=False) as store:
         store.session(old_session)  # fail on a misspelt name before analysing the other one
         store.session(new_session)
-        old = build_report(store, old_session, **options)
-        new = build_report(store, new_session, **options)
+        old = build_report(store, old_session, **options, progress=_progress(old_session))
+        new = build_report(store, new_session, **options, progress=_progress(new_session))
+    if sys.stderr.isatty():
+        typer.echo("\r\033[K", err=True, nl=False)
     diff = diff_reports(old, new, policy=policy)
     hits = evaluate(gates, diff)
 
@@ -145,6 +148,19 @@ def _run(
     _write(target, text)
     typer.echo(terminal_summary(diff, hits, output=str(target)))
     return exit_code(hits)
+
+
+def _progress(session: str) -> Callable[[str, int], None] | None:
+    """A first analysis can take minutes (then it is cached): show it is not hanging."""
+    if not sys.stderr.isatty():
+        return None
+    name = session if len(session) <= 40 else session[:39] + "…"
+
+    def show(stage: str, count: int) -> None:
+        label = "analysing" if stage == "detect" else "summarising"
+        typer.echo(f"\r\033[K{label} {name}: {count:,} flows", err=True, nl=False)
+
+    return show
 
 
 def _write(path: Path, text: str) -> None:

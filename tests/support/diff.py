@@ -78,17 +78,20 @@ def report(
 ) -> dict[str, Any]:
     """A report; destinations named by findings but not listed are added with their country."""
     dests = {d["host"]: dict(d) for d in destinations}
+    received: dict[str, set[str]] = {}
     for f in findings:
         countries = [f["country"]] if f["country"] else []
-        dest = dests.setdefault(
-            f["host"], destination(f["host"], owner=f["owner"], countries=countries)
-        )
-        dest["properties"] = sorted({*dest["properties"], f["property"]})
-    by_country: dict[str, dict[str, Any]] = {}
+        dests.setdefault(f["host"], destination(f["host"], owner=f["owner"], countries=countries))
+        received.setdefault(f["host"], set()).add(f["property"])
+    for host, props in received.items():
+        dests[host]["properties"] = sorted({*dests[host]["properties"], *props})
+    by_country: dict[str, dict[str, set[str]]] = {}
     for f in findings:
-        entry = by_country.setdefault(f["country"] or "unknown", {"properties": [], "hosts": []})
-        entry["properties"] = sorted({*entry["properties"], f["property"]})
-        entry["hosts"] = sorted({*entry["hosts"], f["host"]})
+        entry = by_country.setdefault(
+            f["country"] or "unknown", {"properties": set(), "hosts": set()}
+        )
+        entry["properties"].add(f["property"])
+        entry["hosts"].add(f["host"])
     return {
         "schema": "leakmap.report/1",
         "session": {
@@ -103,7 +106,10 @@ def report(
         "geoip": {"country_db": None, "asn_db": None, "attribution": None},
         "findings": list(findings),
         "destinations": list(dests.values()),
-        "by_country": by_country,
+        "by_country": {
+            code: {key: sorted(values) for key, values in entry.items()}
+            for code, entry in by_country.items()
+        },
         "tls_failures": list(tls_failures),
     }
 
