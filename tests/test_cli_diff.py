@@ -27,8 +27,16 @@ IMEI = "356938035643809"
 AAID = "6a1c1487-a0af-4223-b142-a0f4621d0311"
 EMAIL = "tester@example.org"
 # Test servers on loopback; the test GeoIP file places them.
-CDN_A, CDN_B, API, QQ, BEACON, STATIC = (f"127.0.0.{n}" for n in (11, 12, 13, 14, 15, 16))
-COUNTRIES = {CDN_A: "US", CDN_B: "US", API: "DE", QQ: "CN", BEACON: "US", STATIC: "DE"}
+CDN_A, CDN_B, API, QQ, BEACON, STATIC, GOOGLE = (f"127.0.0.{n}" for n in range(11, 18))
+COUNTRIES = {
+    CDN_A: "US",
+    CDN_B: "US",
+    API: "DE",
+    QQ: "CN",
+    BEACON: "US",
+    STATIC: "DE",
+    GOOGLE: "US",
+}
 
 V62 = [
     HarRequest(f"https://cdn-a1.example-cdn.com/config?device={IMEI}", CDN_A),
@@ -38,6 +46,8 @@ V62 = [
         method="POST",
         body=json.dumps({"aid": hashlib.sha256(AAID.encode()).hexdigest(), "event": "open"}),
     ),
+    HarRequest(f"https://app-measurement.com/a?ad_id={AAID}", GOOGLE),
+    HarRequest(f"https://d1k2x9abc.cloudfront.net/s?aid={AAID}", CDN_A),
     HarRequest("https://static.example.net/app.css", STATIC),
 ]
 V63 = [
@@ -55,6 +65,9 @@ V63 = [
         body=json.dumps({"imei": IMEI, "mail": EMAIL}),
     ),
     HarRequest("http://beacon.example.net/ping?v=6.3", BEACON),
+    # The same owner (Google) under another registrable domain.
+    HarRequest(f"https://firebaselogging-pa.googleapis.com/v1/log?ad_id={AAID}", GOOGLE),
+    HarRequest(f"https://d3q7zz81x.cloudfront.net/s?aid={AAID}", CDN_B),
     HarRequest("https://static.example.net/app.css", STATIC),
 ]
 NOTHING = [HarRequest("https://static.example.net/app.css", STATIC)]
@@ -127,6 +140,29 @@ def test_json_diff_of_two_app_versions(lab: dict[str, Path]) -> None:
     ]
     per_country = {c["country"]: c for c in diff["changed"] if c["kind"] == "country-properties"}
     assert {"imei", "email"} <= set(per_country["CN"]["added"])
+    assert "US" not in per_country  # the US receives the same properties as before
+
+
+def test_renamed_cloudfront_edge_of_a_known_owner(lab: dict[str, Path]) -> None:
+    _, diff = _json(lab, "v6.2", "v6.3")
+    renamed = {c["destination"]: c for c in diff["changed"] if c["kind"] == "renamed"}
+    assert renamed["cloudfront.net"]["matched_by"] == "domain"
+    assert renamed["cloudfront.net"]["owner"] == "Amazon"
+    assert not any("cloudfront" in f["host"] for f in diff["added"]["findings"])
+    assert "Amazon" not in diff["added"]["owners"]
+
+
+def test_same_owner_under_another_domain_is_matched(lab: dict[str, Path]) -> None:
+    _, diff = _json(lab, "v6.2", "v6.3")
+    renamed = {c["destination"]: c for c in diff["changed"] if c["kind"] == "renamed"}
+    google = renamed["Google"]
+    assert google["matched_by"] == "owner"
+    assert google["old_hosts"] == ["app-measurement.com"]
+    assert google["new_hosts"] == ["firebaselogging-pa.googleapis.com"]
+    assert "googleapis.com" in diff["added"]["domains"]
+    assert "Google" not in diff["added"]["owners"]
+    added = {_key(f) for f in diff["added"]["findings"]}
+    assert ("advertisingId", "US", "firebaselogging-pa.googleapis.com") not in added
 
 
 def test_session_without_findings(lab: dict[str, Path]) -> None:
