@@ -16,12 +16,14 @@ databases speak alpha-2.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import sys
 from pathlib import Path
 from typing import Any
 
+Points = list[tuple[float, float]]
 OUT = Path(__file__).resolve().parent.parent / "analyzer" / "data" / "world" / "countries.json"
 ISO_TABLE = Path("/usr/share/iso-codes/json/iso_3166-1.json")
 WIDTH = 1000.0
@@ -49,7 +51,8 @@ def equal_earth(lon: float, lat: float) -> tuple[float, float]:
     return (x + X_MAX) * scale, (Y_MAX - y) * scale
 
 
-def decode_arcs(topology: dict[str, Any]) -> list[list[tuple[float, float]]]:
+def decode_arcs(topology: dict[str, Any]) -> list[Points]:
+    """Arcs in longitude/latitude, simplified (shared borders stay shared)."""
     (sx, sy), (tx, ty) = topology["transform"]["scale"], topology["transform"]["translate"]
     arcs = []
     for arc in topology["arcs"]:
@@ -58,9 +61,52 @@ def decode_arcs(topology: dict[str, Any]) -> list[list[tuple[float, float]]]:
         for dx, dy in arc:
             x += dx
             y += dy
-            points.append(equal_earth(x * sx + tx, y * sy + ty))
-        arcs.append(simplify(points, TOLERANCE))
+            points.append((x * sx + tx, y * sy + ty))
+        arcs.append(simplify(points, TOLERANCE * 360 / WIDTH))
     return arcs
+
+
+def split_at_antimeridian(ring: Points) -> list[Points]:
+    """Rings that cross 180° (Chukotka, Fiji) drawn as two pieces, one at each map edge.
+
+    The ring is made continuous in longitude, then clipped to the map once as it is and once
+    shifted by a full turn each way. Rings around a pole (Antarctica) do not close when
+    unwrapped and are kept as they are.
+    """
+    if all(abs(a[0] - b[0]) <= 180 for a, b in itertools.pairwise(ring)):
+        return [ring]
+    unwrapped = [ring[0]]
+    for lon, lat in ring[1:]:
+        previous = unwrapped[-1][0]
+        while lon - previous > 180:
+            lon -= 360
+        while previous - lon > 180:
+            lon += 360
+        unwrapped.append((lon, lat))
+    if abs(unwrapped[-1][0] - unwrapped[0][0]) > 180:
+        return [ring]
+    pieces = []
+    for shift in (0, 360, -360):
+        piece = clip(clip([(lon + shift, lat) for lon, lat in unwrapped], 180.0), -180.0)
+        if len(piece) >= 3:
+            pieces.append(piece)
+    return pieces
+
+
+def clip(ring: Points, edge: float) -> Points:
+    """Sutherland-Hodgman against one meridian: keep the side towards longitude 0."""
+
+    def inside(point: tuple[float, float]) -> bool:
+        return point[0] <= edge if edge > 0 else point[0] >= edge
+
+    out: Points = []
+    for current, following in zip(ring, ring[1:] + ring[:1], strict=True):
+        if inside(current):
+            out.append(current)
+        if inside(current) != inside(following):
+            (x1, y1), (x2, y2) = current, following
+            out.append((edge, y1 + (y2 - y1) * (edge - x1) / (x2 - x1)))
+    return out
 
 
 def simplify(points: list[tuple[float, float]], tolerance: float) -> list[tuple[float, float]]:
@@ -88,9 +134,6 @@ def simplify(points: list[tuple[float, float]], tolerance: float) -> list[tuple[
             keep[index] = True
             stack.extend(((first, index), (index, last)))
     return [p for p, k in zip(points, keep, strict=True) if k]
-
-
-Points = list[tuple[float, float]]
 
 
 def ring_points(ring: list[int], arcs: list[Points]) -> Points:
@@ -136,7 +179,12 @@ def build(topology: dict[str, Any], iso: dict[str, tuple[str, str]]) -> dict[str
             print(f"skipped: {numeric} {name}", file=sys.stderr)
             continue
         polygons = geometry["arcs"] if geometry["type"] == "MultiPolygon" else [geometry["arcs"]]
-        rings = [ring_points(ring, arcs) for polygon in polygons for ring in polygon]
+        rings = [
+            [equal_earth(lon, lat) for lon, lat in piece]
+            for polygon in polygons
+            for ring in polygon
+            for piece in split_at_antimeridian(ring_points(ring, arcs))
+        ]
         entry = countries.setdefault(
             code, {"id": code, "name": iso[numeric][1] if numeric in iso else name, "rings": []}
         )
@@ -160,8 +208,12 @@ def build(topology: dict[str, Any], iso: dict[str, tuple[str, str]]) -> dict[str
             }
         )
     height = round(2 * Y_MAX * WIDTH / (2 * X_MAX), 1)
+    # The globe's outline (the sea): the two edge meridians, as the projection curves them.
+    edge = [equal_earth(180, lat) for lat in range(-90, 91, 5)]
+    edge += [equal_earth(-180, lat) for lat in range(90, -91, -5)]
     return {
         "viewBox": f"0 0 {int(WIDTH)} {height}",
+        "outline": path_of([edge]),
         "projection": "Equal Earth",
         "source": "Natural Earth 1:50m admin-0 countries, via npm world-atlas 2.0.2",
         "attribution": "Map: Natural Earth (public domain), via world-atlas by Mike Bostock (ISC)",

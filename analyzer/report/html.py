@@ -133,6 +133,7 @@ def world_map(report: dict[str, Any]) -> dict[str, Any]:
     ]
     return {
         "viewBox": geometry["viewBox"],
+        "outline": geometry["outline"],
         "attribution": geometry["attribution"],
         "countries": shapes,
         "unplaced": unplaced,
