@@ -20,8 +20,10 @@ import pytest
 from analyzer.cli import main
 from analyzer.importer import import_files
 from analyzer.store import Store
+from tests.support.capture import CN_HOST, DE_HOST, Servers, curl, start_capture
 from tests.support.diff import HarRequest, write_har
 from tests.support.mmdb import write_country_db
+from tests.support.net import wait_for
 
 IMEI = "356938035643809"
 AAID = "6a1c1487-a0af-4223-b142-a0f4621d0311"
@@ -302,3 +304,44 @@ def test_html_default_goes_to_reports_folder(
     assert _run(lab, "v6.2", "v6.3") == 0
     assert (tmp_path / "reports" / "v6.2-vs-v6.3.html").is_file()
     assert not list((tmp_path / "reports").glob("*.part"))
+
+
+# --- blind spots through the real capture path ---------------------------------------------------
+
+
+def test_blind_spot_appearing_between_two_captures(
+    tmp_path: Path, servers: Servers, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two real captures: in the second, the app refuses the proxy's CA (a pinned client)."""
+    db = str(tmp_path / "captures.db")
+    tls = servers.tls_port
+    places = {"127.0.0.2/32": "CN", "127.0.0.3/32": "DE"}
+    geoip = write_country_db(tmp_path / "country.mmdb", places)
+    for session, trusted in (("cap-1", True), ("cap-2", False)):
+        capture = start_capture(tmp_path, db, servers, session=session)
+        try:
+            result = curl(capture, f"https://{DE_HOST}:{tls}/collect?imei={IMEI}")
+            assert result.returncode == 0, result.stderr
+            result = curl(capture, f"https://{CN_HOST}:{tls}/v1/track", trust_proxy=trusted)
+            assert (result.returncode == 0) == trusted
+            if not trusted:
+                with Store(db) as store:
+                    session_id = store.session(session).id
+                    wait_for(lambda: store.counts(session_id)["tls_failures"] >= 1)  # noqa: B023
+        finally:
+            code, output = capture.stop()
+        assert code == 0, output
+    capsys.readouterr()
+
+    out = tmp_path / "diff.json"
+    args = ["--db", db, "--geoip-db", str(geoip), "--format", "json", "-o", str(out)]
+    assert main(["diff", "cap-1", "cap-2", *args, "--fail-on", "new-blind-spot"]) == 1
+    diff = json.loads(out.read_text(encoding="utf-8"))
+    spots = [c for c in diff["changed"] if c["kind"] == "blind-spot"]
+    assert [(s["change"], s["host"]) for s in spots] == [("appeared", CN_HOST)]
+    assert spots[0]["reasons"] == ["client does not trust the proxy CA"]
+    assert "gate hit: new-blind-spot: api.tracker-cn.test" in capsys.readouterr().out
+    # Read the other way round, the blind spot disappeared: no gate fires.
+    assert main(["diff", "cap-2", "cap-1", *args, "--fail-on", "new-blind-spot"]) == 0
+    back = json.loads(out.read_text(encoding="utf-8"))
+    assert [c["change"] for c in back["changed"] if c["kind"] == "blind-spot"] == ["disappeared"]
