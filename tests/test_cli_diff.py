@@ -21,7 +21,7 @@ from analyzer.cli import main
 from analyzer.importer import import_files
 from analyzer.store import Store
 from tests.support.capture import CN_HOST, DE_HOST, Servers, curl, start_capture
-from tests.support.diff import HarRequest, write_har
+from tests.support.diff import HarRequest, validate_diff, write_har
 from tests.support.mmdb import write_country_db
 from tests.support.net import wait_for
 
@@ -110,7 +110,9 @@ def _run(lab: dict[str, Path], *args: str) -> int:
 def _json(lab: dict[str, Path], old: str, new: str, *extra: str) -> tuple[int, dict[str, Any]]:
     out = lab["folder"] / f"{old}-{new}-{len(extra)}.json"
     code = _run(lab, old, new, "--format", "json", "-o", str(out), *extra)
-    return code, json.loads(out.read_text(encoding="utf-8"))
+    document = json.loads(out.read_text(encoding="utf-8"))
+    validate_diff(document)
+    return code, document
 
 
 def _key(finding: dict[str, Any]) -> tuple[str, str | None, str]:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from analyzer.diff import SCHEMA, diff_reports, encoding_class, registrable_domain
 from analyzer.errors import LeakmapError
 from analyzer.policy import load_policy
-from tests.support.diff import destination, finding, report, tls_failure
+from tests.support.diff import destination, finding, report, tls_failure, validate_diff
 
 
 def _changes(diff: dict[str, Any], kind: str) -> list[dict[str, Any]]:
@@ -314,6 +314,7 @@ def test_swapping_sessions_swaps_added_and_removed(
 ) -> None:
     forward = diff_reports(report("a", findings=left), report("b", findings=right))
     backward = diff_reports(report("b", findings=right), report("a", findings=left))
+    validate_diff(forward)
     assert forward["added"] == backward["removed"]
     assert forward["removed"] == backward["added"]
 
@@ -362,3 +363,4 @@ def test_json_document_round_trips() -> None:
 
     diff = _hostile_diff()
     assert json.loads(render_json(diff)) == json.loads(json.dumps(diff))
+    validate_diff(json.loads(render_json(diff)))

@@ -186,3 +186,124 @@ def write_har(path: Path, requests: Sequence[HarRequest]) -> Path:
     }
     path.write_text(json.dumps(har), encoding="utf-8")
     return path
+
+
+# --- the leakmap.diff/1 document, as a JSON Schema the tests validate output against -------------
+
+_STRINGS = {"type": "array", "items": {"type": "string"}}
+_COUNTRY = {"type": ["string", "null"], "pattern": "^[A-Z]{2}$"}
+_FINDING = {
+    "type": "object",
+    "required": ["property", "country", "host", "owner"],
+    "properties": {
+        "property": {"type": "string"},
+        "country": _COUNTRY,
+        "host": {"type": "string"},
+        "owner": {"type": ["string", "null"]},
+        "domain": {"type": ["string", "null"]},
+        "encodings": _STRINGS,
+        "locations": _STRINGS,
+        "outside_policy": {"type": ["boolean", "null"]},
+    },
+}
+_LEVEL = {
+    "type": "object",
+    "required": ["countries", "hosts", "domains", "owners", "findings"],
+    "additionalProperties": False,
+    "properties": {
+        "countries": {"type": "array", "items": {"type": "string", "pattern": "^[A-Z]{2}$"}},
+        "hosts": _STRINGS,
+        "domains": _STRINGS,
+        "owners": _STRINGS,
+        "findings": {"type": "array", "items": _FINDING},
+    },
+}
+_DESTINATION_CHANGE = {
+    "required": ["destination", "matched_by", "old_hosts", "new_hosts", "owner"],
+    "properties": {"matched_by": {"enum": ["host", "domain", "owner"]}},
+}
+DIFF_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "required": ["schema", "old", "new", "added", "removed", "changed"],
+    "properties": {
+        "schema": {"const": "leakmap.diff/1"},
+        "old": {"type": "string"},
+        "new": {"type": "string"},
+        "added": _LEVEL,
+        "removed": _LEVEL,
+        "changed": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["kind"],
+                "properties": {
+                    "kind": {
+                        "enum": [
+                            "country-properties",
+                            "renamed",
+                            "properties",
+                            "encoding",
+                            "transport",
+                            "countries",
+                            "volume",
+                            "blind-spot",
+                        ]
+                    }
+                },
+                "allOf": [
+                    {
+                        "if": {"properties": {"kind": {"const": "country-properties"}}},
+                        "then": {"required": ["country", "added", "removed"]},
+                    },
+                    {
+                        "if": {"properties": {"kind": {"const": "blind-spot"}}},
+                        "then": {
+                            "required": ["change", "host", "server_ip", "count", "reasons"],
+                            "properties": {"change": {"enum": ["appeared", "disappeared"]}},
+                        },
+                    },
+                    {
+                        "if": {
+                            "properties": {
+                                "kind": {
+                                    "enum": [
+                                        "renamed",
+                                        "properties",
+                                        "encoding",
+                                        "transport",
+                                        "countries",
+                                        "volume",
+                                    ]
+                                }
+                            }
+                        },
+                        "then": _DESTINATION_CHANGE,
+                    },
+                    {
+                        "if": {"properties": {"kind": {"const": "encoding"}}},
+                        "then": {
+                            "required": ["property", "old", "new", "direction"],
+                            "properties": {
+                                "direction": {"enum": ["plain->hashed", "hashed->plain", None]}
+                            },
+                        },
+                    },
+                ],
+            },
+        },
+        "policy": {"type": ["object", "null"]},
+        "sessions": {"type": "object", "required": ["old", "new"]},
+        "gates": {
+            "type": "array",
+            "items": {"type": "object", "required": ["gate", "reasons"]},
+        },
+    },
+}
+
+
+def validate_diff(document: dict[str, Any]) -> None:
+    """Raise jsonschema.ValidationError when ``document`` is not a leakmap.diff/1 document."""
+    import jsonschema
+
+    jsonschema.validate(document, DIFF_SCHEMA)
