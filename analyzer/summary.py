@@ -309,10 +309,7 @@ class Summariser:
             "notes": list(notes),
             "evidence": evidence,
             "matrix": matrix,
-            "first_left": [
-                {k: v for k, v in entry.items() if k != "_t"}
-                for entry in sorted(self._first_left.values(), key=lambda f: f["time"] or "~")
-            ],
+            "first_left": self._first_left_list(evidence),
             "plaintext": self._plaintext(evidence),
         }
         report["headline"] = _headline(report)
@@ -398,8 +395,13 @@ class Summariser:
         self, finding: FindingLike, flow: Any, value: str | None, when: str | None, plain: bool
     ) -> dict[str, Any]:
         context = finding.context
-        if context and not self.show_values and finding.value:
-            context = context.replace(finding.value, value or "")
+        if context and finding.value:
+            masked = self.mask(finding.value)
+            if self.show_values:
+                # The detector writes contexts masked; --show-values reveals them too.
+                context = context.replace(masked, finding.value)
+            else:
+                context = context.replace(finding.value, masked)
         return {
             "flow_id": finding.flow_id,
             "time": when,
@@ -565,6 +567,16 @@ class Summariser:
         countries = sorted(totals, key=lambda c: (c == UNKNOWN, -totals[c], c))
         properties = sorted(props, key=lambda p: (-props[p], p))
         return {"properties": properties, "countries": countries, "cells": dict(cells)}
+
+    def _first_left_list(self, evidence: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        anchors = {(s["property"], s["country"]): s["id"] for s in evidence}
+        return [
+            {
+                **{k: v for k, v in entry.items() if k != "_t"},
+                "anchor": anchors.get((entry["property"], entry["country"])),
+            }
+            for entry in sorted(self._first_left.values(), key=lambda f: f["time"] or "~")
+        ]
 
     def _plaintext(self, evidence: list[dict[str, Any]]) -> list[dict[str, Any]]:
         out = []

@@ -234,3 +234,18 @@ def test_a_server_without_geoip_record_is_unknown(store: Store, geo: GeoResolver
     assert report["findings"][0]["country"] is None
     assert "unknown" in report["by_country"]
     assert report["headline"]["countries"] == ["unknown"]
+
+
+def test_show_values_reveals_contexts_written_masked(store: Store, geo: GeoResolver) -> None:
+    from analyzer.detect import mask_value
+
+    session = make_session(store, "ctx", [flow("https://a.example-cn.com/x", server_ip=CN_IP)])
+    (row,) = store.iter_flows(session.id)
+    imei = "356938035643809"
+    finding = HandFinding(row.id, "imei", value=imei, context=f"imei={mask_value(imei)}&x=1")
+    shown = summarise(store, session, [finding], geo, show_values=True, mask=mask_value)
+    masked = summarise(store, session, [finding], geo, mask=mask_value)
+    assert shown["evidence"][0]["hosts"][0]["examples"][0]["context"] == f"imei={imei}&x=1"
+    example = masked["evidence"][0]["hosts"][0]["examples"][0]
+    assert example["context"] == f"imei={mask_value(imei)}&x=1"
+    assert masked["first_left"][0]["anchor"] == masked["evidence"][0]["id"]
