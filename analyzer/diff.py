@@ -154,22 +154,33 @@ def _side(report: dict[str, Any], which: str) -> _Side:
         dest.properties.add(prop)
         dest.encodings[prop].add(encoding)
 
+    # Blind spots: TLS handshakes that failed, and connections that carried no HTTP (passed
+    # through, not decoded). Either way the traffic was not inspected.
     blind: dict[str, dict[str, Any]] = {}
-    for failure in _dicts(report.get("tls_failures")):
-        key = _host(failure.get("host"), [failure.get("server_ip")])
+    spots = [(f, _str(f.get("reason"))) for f in _dicts(report.get("tls_failures"))]
+    spots += [(c, _connection_reason(c)) for c in _dicts(report.get("connections"))]
+    for entry, reason in spots:
+        key = _host(entry.get("host"), [entry.get("server_ip")])
         spot = blind.setdefault(
             key,
             {
-                "host": _str(failure.get("host")),
-                "server_ip": _str(failure.get("server_ip")),
+                "host": _str(entry.get("host")),
+                "server_ip": _str(entry.get("server_ip")),
                 "count": 0,
                 "reasons": set(),
             },
         )
-        spot["count"] += max(1, _int(failure.get("count")))
-        if reason := _str(failure.get("reason")):
+        spot["count"] += max(1, _int(entry.get("count")))
+        if reason:
             spot["reasons"].add(reason)
     return _Side(name, session, dests, hits, blind)
+
+
+def _connection_reason(connection: dict[str, Any]) -> str:
+    protocol = (_str(connection.get("protocol")) or "tcp").lower()[:10]
+    port = _int(connection.get("server_port"))
+    tls = " over TLS" if connection.get("tls") else ""
+    return f"{protocol}{tls} connection{f' to port {port}' if port else ''} not decoded (no HTTP)"
 
 
 # --- findings: added and removed ----------------------------------------------------------------

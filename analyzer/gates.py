@@ -34,7 +34,7 @@ Gates (--fail-on, repeatable, or comma-separated):
   new-finding           a property reaches a country/destination it did not reach before
   new-plaintext         a destination is contacted over plain HTTP that was not before
   new-unhashed          a property that was only sent hashed is now sent recoverable
-  new-blind-spot        TLS failures (traffic not inspected) appear for a new host
+  new-blind-spot        a new host's traffic was not inspected (TLS failure, non-HTTP)
   new-outside-policy    a new finding goes to a country outside --policy
   any-change            anything added, removed or changed except volume
   property:NAME         the new version sends NAME (imei, email, advertisingId, ...)
@@ -42,7 +42,7 @@ Gates (--fail-on, repeatable, or comma-separated):
   owner:NAME            the new version sends anything to owner NAME
   plaintext             the new version sends anything over plain HTTP
   outside-policy        the new version sends a property outside --policy
-  blind-spot            the new version has TLS failures (traffic not inspected)
+  blind-spot            some traffic of the new version was not inspected
 Exit codes: 0 no gate hit, 1 a gate hit, 2 usage or data error."""
 
 

@@ -364,3 +364,16 @@ def test_json_document_round_trips() -> None:
     diff = _hostile_diff()
     assert json.loads(render_json(diff)) == json.loads(json.dumps(diff))
     validate_diff(json.loads(render_json(diff)))
+
+
+def test_undecoded_connections_are_blind_spots_too() -> None:
+    new = report("v2")
+    new["connections"] = [
+        {"protocol": "udp", "host": "quic.example.cn", "server_ip": "192.0.2.7",
+         "server_port": 443, "tls": False, "country": "CN", "count": 4, "bytes_sent": 900},
+    ]  # fmt: skip
+    diff = diff_reports(report("v1"), new)
+    [spot] = _changes(diff, "blind-spot")
+    assert (spot["change"], spot["host"], spot["count"]) == ("appeared", "quic.example.cn", 4)
+    assert spot["reasons"] == ["udp connection to port 443 not decoded (no HTTP)"]
+    assert diff["sessions"]["new"]["blind_spots"] == ["quic.example.cn"]
