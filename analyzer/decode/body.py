@@ -241,9 +241,10 @@ def _xml(walker: Walker, text: str, location: str, prefix: str, chain: str, dept
         here = f"{path}.{tag}" if path else tag
         for name, value in element.attrib.items():
             name = name.rsplit("}", 1)[-1]
-            walker.string(value, location, f"{here}.{name}", name, step, depth + 1)
+            walker.string(value, location, f"{here}.{name}", name, step, depth + 1, tag)
         if element.text and element.text.strip():
-            walker.string(element.text.strip(), location, here, tag, step, depth + 1)
+            parent = path.rsplit(".", 1)[-1] if path else ""
+            walker.string(element.text.strip(), location, here, tag, step, depth + 1, parent)
         stack.extend((child, here) for child in reversed(element))
 
 

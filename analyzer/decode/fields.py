@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 LOCATIONS = ("query", "path", "header", "cookie", "body", "websocket")
 
 
-@dataclass(frozen=True, slots=True)
-class Field:
+class Field(NamedTuple):
     """One value the phone sent, and where.
 
     ``location`` is one of query, path, header, cookie, body, websocket. ``path`` is the key path
@@ -18,7 +18,9 @@ class Field:
     the innermost field name ("" where there is none). ``encoding`` is the chain of decoders that
     exposed the value (``gzip>json>base64``), ``plain`` where nothing was decoded.
     ``raw`` marks a whole undivided text (the URL, a body as text) kept so that known values are
-    also found where no decoder applies; name and format rules skip raw fields.
+    also found where no decoder applies; name and format rules skip raw fields. ``parent`` is the
+    nearest named enclosing key (``device`` for ``device.model``), for name rules.
+    (A NamedTuple, not a dataclass: a flow has hundreds of fields, and this is 3x cheaper.)
     """
 
     location: str
@@ -27,6 +29,7 @@ class Field:
     value: str
     encoding: str
     raw: bool = False
+    parent: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,9 @@
 A string can hide more: JSON in a JSON string, a form or JSON in base64, a JWT, a gzip blob in
 base64, percent-encoding applied twice. :class:`Walker` emits every scalar as a :class:`Field`
 and then tries these decodings on it, appending each step to the field's encoding chain, within
-the flow's :class:`Budget` (depth, bytes, fields, time).
+the flow's :class:`Budget` (depth, bytes, fields, time). This runs for every value of every
+flow, so the common case (a short plain value) must cost next to nothing: cheap character tests
+come before any regular expression or decoding attempt.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import base64
 import binascii
 import json
 import re
+import time
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, unquote
 
@@ -24,7 +27,11 @@ _HEX = re.compile(r"(?:[0-9a-fA-F]{2}){8,}")
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 _FORM = re.compile(r"[\w.\-\[\]%]+=[^&\s]*(?:&[\w.\-\[\]%]*=?[^&\s]*)*")
 _PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _MIN_PRINTABLE = 0.95
+_new_field = tuple.__new__  # Field(...) runs a Python-level __new__; this is 3x cheaper
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]")
+_HEX_TEXT_NIBBLES = "234567"  # hex-encoded ASCII text: every byte's high nibble is 2..7
 
 
 def join(chain: str, step: str) -> str:
@@ -41,8 +48,9 @@ def printable_text(data: bytes) -> str | None:
         return None
     if text.isprintable():
         return text
-    good = sum(1 for c in text if c.isprintable() or c in "\t\r\n")
-    return text if good >= _MIN_PRINTABLE * len(text) else None
+    # Count control characters in C (a per-character loop costs milliseconds on big bodies).
+    bad = len(_CONTROL.findall(text))
+    return text if bad <= (1 - _MIN_PRINTABLE) * len(text) else None
 
 
 class Walker:
@@ -51,88 +59,153 @@ class Walker:
     def __init__(self, budget: Budget) -> None:
         self.budget = budget
         self.fields: list[Field] = []
+        self._max_fields = budget.limits.max_fields
+        self._max_depth = budget.limits.max_depth
+        self._max_value = budget.limits.max_value_chars
 
     # --- structures -------------------------------------------------------------------------
 
-    def walk(self, obj: object, location: str, path: str, key: str, chain: str, depth: int) -> None:
-        """Emit the scalars of a parsed JSON/protobuf/form structure."""
-        if self.budget.exhausted:
-            return
-        if isinstance(obj, dict):
-            if depth > self.budget.limits.max_depth * 4:
+    def walk(
+        self,
+        obj: object,
+        location: str,
+        path: str,
+        key: str,
+        chain: str,
+        depth: int,
+        parent: str = "",
+    ) -> None:
+        """Emit the scalars of a parsed JSON/protobuf/form/plist structure."""
+        kind = type(obj)
+        if kind is dict:
+            if depth > self._max_depth * 4:
                 self.budget.note(f"{location} {path}: nested too deeply: skipped")
                 return
-            for name, value in obj.items():
+            fields = self.fields
+            limit = self._max_fields
+            plain = chain or "plain"
+            if self.budget.exhausted:
+                return
+            for name, value in obj.items():  # type: ignore[attr-defined]
                 name = str(name)
-                self.walk(
-                    value, location, f"{path}.{name}" if path else name, name, chain, depth + 1
-                )
-        elif isinstance(obj, list):
-            if depth > self.budget.limits.max_depth * 4:
+                sub = f"{path}.{name}" if path else name
+                vkind = type(value)
+                if vkind is str:
+                    if len(value) < 8 and "%" not in value and len(fields) < limit:
+                        if value:  # the common case: a short plain value, nothing inside
+                            fields.append(
+                                _new_field(Field, (location, sub, name, value, plain, False, key))
+                            )
+                    else:
+                        self.string(value, location, sub, name, chain, depth + 1, key)
+                elif (vkind is int or vkind is float) and len(fields) < limit:
+                    fields.append(
+                        _new_field(Field, (location, sub, name, repr(value), plain, False, key))
+                    )
+                else:
+                    self.walk(value, location, sub, name, chain, depth + 1, key)
+        elif kind is list:
+            if depth > self._max_depth * 4:
                 return
             # Protobuf repeats a field number for each value: its paths stay index-free.
             protobuf = chain.endswith("protobuf")
-            for index, value in enumerate(obj):
+            for index, value in enumerate(obj):  # type: ignore[arg-type]
                 sub = path if protobuf else (f"{path}.{index}" if path else str(index))
-                self.walk(value, location, sub, key, chain, depth + 1)
-        elif isinstance(obj, str):
-            self.string(obj, location, path, key, chain, depth)
-        elif isinstance(obj, bool):
-            self.emit(location, path, key, "true" if obj else "false", chain)
-        elif isinstance(obj, int | float):
-            self.emit(location, path, key, repr(obj) if isinstance(obj, float) else str(obj), chain)
-        elif isinstance(obj, bytes | bytearray):
-            self.binary(bytes(obj), location, path, key, chain, depth)
+                self.walk(value, location, sub, key, chain, depth + 1, parent)
+        elif kind is str:
+            self.string(obj, location, path, key, chain, depth, parent)  # type: ignore[arg-type]
+        elif kind is bool:
+            self.emit(location, path, key, "true" if obj else "false", chain, False, parent)
+        elif kind is int or kind is float:
+            self.emit(location, path, key, repr(obj), chain, False, parent)
+        elif kind is bytes or kind is bytearray:
+            self.binary(bytes(obj), location, path, key, chain, depth)  # type: ignore[arg-type]
+        elif isinstance(obj, dict | list | str | int | float):  # subclasses (plist types)
+            self.walk(_plain(obj), location, path, key, chain, depth, parent)
 
     def pairs(
         self, items: Iterable[tuple[str, str]], location: str, prefix: str, chain: str, depth: int
     ) -> None:
         for name, value in items:
-            self.string(value, location, f"{prefix}.{name}" if prefix else name, name, chain, depth)
+            sub = f"{prefix}.{name}" if prefix else name
+            self.string(value, location, sub, name, chain, depth, prefix.rsplit(".", 1)[-1])
 
     # --- scalars ----------------------------------------------------------------------------
 
     def emit(
-        self, location: str, path: str, key: str, value: str, chain: str, raw: bool = False
+        self,
+        location: str,
+        path: str,
+        key: str,
+        value: str,
+        chain: str,
+        raw: bool = False,
+        parent: str = "",
     ) -> bool:
-        if not self.budget.take_field():
+        fields = self.fields
+        if len(fields) >= self._max_fields or self.budget.exhausted:
+            if not self.budget.exhausted:
+                self.budget.stop(f"more than {self._max_fields} fields: stopped")
             return False
-        self.fields.append(Field(location, path, key, value, chain or "plain", raw))
+        if not len(fields) & 255 and time.monotonic() > self.budget.deadline:
+            self.budget.stop(f"decoding took longer than {self.budget.limits.max_seconds} s")
+            return False
+        fields.append(
+            _new_field(Field, (location, path, key, value, chain or "plain", raw, parent))
+        )
         return True
 
     def string(
-        self, value: str, location: str, path: str, key: str, chain: str, depth: int
+        self,
+        value: str,
+        location: str,
+        path: str,
+        key: str,
+        chain: str,
+        depth: int,
+        parent: str = "",
     ) -> None:
         """Emit a string, then look inside it."""
-        if not value or not self.emit(location, path, key, value, chain):
+        if not value or not self.emit(location, path, key, value, chain, False, parent):
             return
-        if depth >= self.budget.limits.max_depth or len(value) > self.budget.limits.max_value_chars:
-            if len(value) > 16:
-                self.budget.note(f"{location} {path}: not decoded further (depth or size)")
+        if len(value) < 8:
+            if "%" in value and _PERCENT.search(value):
+                self.string(
+                    unquote(value), location, path, key, join(chain, "url"), depth + 1, parent
+                )
             return
-        self.nested(value, location, path, key, chain, depth)
+        if depth >= self._max_depth or len(value) > self._max_value:
+            self.budget.note(f"{location} {path}: not decoded further (depth or size)")
+            return
+        self.nested(value, location, path, key, chain, depth, parent)
 
     def nested(
-        self, value: str, location: str, path: str, key: str, chain: str, depth: int
+        self,
+        value: str,
+        location: str,
+        path: str,
+        key: str,
+        chain: str,
+        depth: int,
+        parent: str = "",
     ) -> None:
-        text = value.strip()
+        text = value.strip() if value[0].isspace() or value[-1].isspace() else value
         if len(text) < 8:
-            if "%" in text and _PERCENT.search(text):
-                self.string(unquote(text), location, path, key, join(chain, "url"), depth + 1)
             return
         first = text[0]
-        if first in "{[" and text[-1] in "}]":
-            parsed = _json(text)
-            if parsed is not None:
-                self.walk(parsed, location, path, key, join(chain, "json"), depth + 1)
-                return
-        if text.startswith(("Bearer ", "bearer ")):
+        if first in "{[":
+            if text[-1] in "}]":
+                parsed = _json(text)
+                if parsed is not None:
+                    self.walk(parsed, location, path, key, join(chain, "json"), depth + 1, parent)
+            return
+        if (first == "B" or first == "b") and text.startswith(("Bearer ", "bearer ")):
             text = text[7:].strip()
             first = text[:1]
-        if first == "e" and _JWT.fullmatch(text):
+        if first == "e" and text.startswith("eyJ") and _JWT.fullmatch(text):
             self.jwt(text, location, path, key, chain, depth)
             return
-        if "=" in text and _FORM.fullmatch(text) and not text.endswith("="):
+        if "=" in text and " " not in text and _FORM.fullmatch(text) and not text.endswith("="):
             items = parse_qsl(text, keep_blank_values=True)
             if items and all(name for name, _ in items):
                 self.pairs(items, location, path, join(chain, "form"), depth + 1)
@@ -140,17 +213,24 @@ class Walker:
         if "%" in text and _PERCENT.search(text):
             decoded = unquote(text)
             if decoded != text:
-                self.string(decoded, location, path, key, join(chain, "url"), depth + 1)
+                self.string(decoded, location, path, key, join(chain, "url"), depth + 1, parent)
                 return
-        if len(text) >= 16 and _HEX.fullmatch(text):
-            data = bytes.fromhex(text)
-            decoded = printable_text(data)
-            # Hex that decodes to text with letters (not a hash or random bytes).
-            if decoded is not None and sum(c.isalpha() for c in decoded) >= len(decoded) // 2:
-                self.string(decoded, location, path, key, join(chain, "hex"), depth + 1)
+        if len(text) < 12 or " " in text:
             return
-        if len(text) >= 12 and _BASE64.fullmatch(text):
-            self.base64(text, location, path, key, chain, depth)
+        if len(text) == 36 and text.count("-") == 4 and _UUID.fullmatch(text):
+            return  # a UUID: nothing inside
+        if _HEX.fullmatch(text):
+            # Hex-encoded text (not a hash or random bytes): high nibbles all 2..7.
+            if len(text) >= 16 and not text[::2].strip(_HEX_TEXT_NIBBLES):
+                decoded_text = printable_text(bytes.fromhex(text))
+                if decoded_text is not None:
+                    self.string(
+                        decoded_text, location, path, key, join(chain, "hex"), depth + 1, parent
+                    )
+            return
+        # Base64 of real data mixes cases and digits; words_with_underscores do not.
+        if not text.isalpha() and not text.islower() and _BASE64.fullmatch(text):
+            self.base64(text, location, path, key, chain, depth, parent)
 
     def jwt(self, text: str, location: str, path: str, key: str, chain: str, depth: int) -> None:
         header, payload = text.split(".")[:2]
@@ -159,15 +239,23 @@ class Walker:
             parsed = _json(data.decode("utf-8", "replace")) if data else None
             if parsed is not None:
                 self.walk(
-                    parsed, location, f"{path}.jwt.{name}", key, join(chain, "jwt"), depth + 1
+                    parsed,
+                    location,
+                    f"{path}.jwt.{name}",
+                    key,
+                    join(chain, "jwt"),
+                    depth + 1,
+                    "jwt",
                 )
 
-    def base64(self, text: str, location: str, path: str, key: str, chain: str, depth: int) -> None:
+    def base64(
+        self, text: str, location: str, path: str, key: str, chain: str, depth: int, parent: str
+    ) -> None:
         data = _b64decode(text)
         if not data or not self.budget.take_bytes(len(data)):
             return
         step = "base64url" if ("-" in text or "_" in text) else "base64"
-        self.binary(data, location, path, key, join(chain, step), depth + 1, from_text=True)
+        self.binary(data, location, path, key, join(chain, step), depth + 1, True, parent)
 
     def binary(
         self,
@@ -178,10 +266,11 @@ class Walker:
         chain: str,
         depth: int,
         from_text: bool = False,
+        parent: str = "",
     ) -> None:
         """Bytes found inside something: compressed, text, or protobuf."""
         coding = sniff_coding(data)
-        if coding and depth < self.budget.limits.max_depth:
+        if coding and depth < self._max_depth:
             try:
                 room = self.budget.limits.max_decoded_bytes - self.budget.decoded_bytes
                 out, complete = decompress(data, coding, max(room, 0))
@@ -193,9 +282,9 @@ class Walker:
             if self.budget.take_bytes(len(out)):
                 self.binary(out, location, path, key, join(chain, coding), depth + 1)
             return
-        if _has_controls(data) and looks_like_protobuf(data):
-            # Mostly-text protobuf (string fields) passes as text; its tags do not.
-            message = parse_message(data, max_depth=self.budget.limits.max_depth - depth)
+        if depth < self._max_depth and _has_controls(data) and looks_like_protobuf(data):
+            # Mostly-text protobuf (string fields) would pass as text; its tags do not.
+            message = parse_message(data, max_depth=self._max_depth - depth)
             if message is not None:
                 self.walk(message, location, path, key, join(chain, "protobuf"), depth + 1)
                 return
@@ -203,12 +292,7 @@ class Walker:
         if text is not None:
             if from_text and not _plausible_decoded_text(text):
                 return
-            self.string(text, location, path, key, chain, depth)
-            return
-        if depth < self.budget.limits.max_depth and looks_like_protobuf(data):
-            message = parse_message(data, max_depth=self.budget.limits.max_depth - depth)
-            if message is not None:
-                self.walk(message, location, path, key, join(chain, "protobuf"), depth + 1)
+            self.string(text, location, path, key, chain, depth, parent)
 
 
 def _has_controls(data: bytes) -> bool:
@@ -240,3 +324,20 @@ def _plausible_decoded_text(text: str) -> bool:
         return False
     good = sum(1 for c in text if c.isalnum() or c in " {}[]\":,=&._-@/+'")
     return good >= 0.85 * len(text)
+
+
+def _plain(obj: object) -> object:
+    """Builtin types for subclasses (plistlib's UID, str subclasses): walk only knows builtins."""
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, bool):
+        return bool(obj)
+    if isinstance(obj, int):
+        return int(obj)
+    if isinstance(obj, float):
+        return float(obj)
+    if isinstance(obj, str):
+        return str(obj)
+    return str(obj)

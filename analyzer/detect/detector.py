@@ -11,7 +11,7 @@ from typing import Any
 from analyzer.decode import decode_flow
 from analyzer.decode.fields import Limits
 from analyzer.detect.finding import Finding, excerpt, mask_value
-from analyzer.detect.known import Hit, KnownValueMatcher
+from analyzer.detect.known import Hit, KnownValueMatcher, join_values
 from analyzer.detect.names import (
     Candidate,
     key_name_candidates,
@@ -51,9 +51,14 @@ class Detector:
         fields, notes = decode_flow(flow, messages, self.limits)
         self.last_notes = notes
         flow_id = getattr(flow, "id", None)
-        known = self._known(flow_id, self.matcher.match(fields)) if self.matcher else []
+        joined = join_values(fields)
+        known = self._known(flow_id, self.matcher.match(fields, joined)) if self.matcher else []
         covered = {(f.property, f.location, f.path) for f in known}
-        candidates = resolve_context(key_name_candidates(fields) + pattern_candidates(fields))
+        structured = [field for field in fields if not field.raw]
+        candidates = resolve_context(
+            key_name_candidates(structured)
+            + pattern_candidates(structured, *join_values(structured))
+        )
         # A field whose name explains it is not also reported as a pattern (a BSSID is no MAC).
         named = {(c.field.location, c.field.path) for c in candidates if c.method == "key-name"}
         others = []

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import ahocorasick
 
 from analyzer.decode.fields import Field
-from analyzer.detect.aliases import COMPOSITE_RULES, parent_key, rules_for_field
+from analyzer.detect.aliases import COMPOSITE_RULES, rules_for_field
 from analyzer.detect.variants import Variant, variants
 from analyzer.profile import Profile
 
@@ -51,20 +51,17 @@ class KnownValueMatcher:
             automaton.make_automaton()
         self.automaton = automaton
 
-    def match(self, fields: Sequence[Field]) -> list[Hit]:
+    def match(
+        self, fields: Sequence[Field], joined: tuple[str, list[int]] | None = None
+    ) -> list[Hit]:
+        """Hits in ``fields``; ``joined`` is :func:`join_values` of them, if already built."""
         if self.empty or not fields:
             return []
-        values = [field.value for field in fields]
-        text = SEPARATOR.join(values)
+        text, starts = joined if joined is not None else join_values(fields)
         lowered = text.lower()
         if len(lowered) != len(text):
             # A few characters change length when lower-cased (İ); keep offsets exact.
             return [hit for field in fields for hit in self._match_one(field)]
-        starts = []
-        position = 0
-        for value in values:
-            starts.append(position)
-            position += len(value) + 1
         hits = []
         for end, group in self.automaton.iter(lowered):
             index = bisect_right(starts, end) - 1
@@ -106,13 +103,23 @@ class KnownValueMatcher:
             if field.raw or value.strip().strip('"').lower() != variant.text.lower():
                 return None
             # A short value ("11", "en") is only believed under a name for its property.
-            found = rules_for_field(field.key, parent_key(field.path))
+            found = rules_for_field(field.key, field.parent)
             if found is None:
                 return None
             rule_prop = COMPOSITE_RULES.get(found[0].name, found[0].name)
             if rule_prop != variant.prop and not _composite_covers(found[0].name, variant.prop):
                 return None
         return Hit(variant, field, start, end)
+
+
+def join_values(fields: Sequence[Field]) -> tuple[str, list[int]]:
+    """All values in one text, separated by NUL, and where each starts (one scan for all)."""
+    starts = []
+    position = 0
+    for field in fields:
+        starts.append(position)
+        position += len(field.value) + 1
+    return SEPARATOR.join([field.value for field in fields]), starts
 
 
 def _boundary_ok(boundary: str, before: str, after: str) -> bool:

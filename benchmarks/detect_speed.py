@@ -1,0 +1,207 @@
+"""Speed of decode + detect on one core, for realistic mobile traffic.
+
+    .venv/bin/python benchmarks/detect_speed.py [--flows 3000] [--repeat 3]
+
+Traffic: tracker-style requests of 1-8 KB (JSON event batches with device objects, protobuf
+batches, form posts; 30 % gzip-compressed; query strings, cookies, headers), generated with a
+fixed seed. Prints flows/s and MB/s (request bytes as sent) for: decoding only, detection
+without a profile, and with profiles of 10 and 100 known values, and the 100/10 cost ratio
+(goal: >= 5,000 flows/s, ratio <= 1.3).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import gzip
+import json
+import random
+import time
+import uuid
+from types import SimpleNamespace
+from urllib.parse import urlencode
+
+from analyzer.decode import decode_flow
+from analyzer.detect import Detector
+from analyzer.detect.corpus import SYNTHETIC_PROFILE, _protobuf_string
+from analyzer.profile import Profile, profile_from_dict
+
+WORDS = ["screen_view", "session_start", "purchase", "level_up", "ad_impression", "click"]
+
+
+def _device(rng: random.Random) -> dict[str, object]:
+    return {
+        "model": rng.choice(["Pixel 7", "SM-G991B", "iPhone14,2"]),
+        "os": "android",
+        "os_version": "13",
+        "locale": "en_US",
+        "tz": "Europe/Berlin",
+        "w": 1080,
+        "h": 2400,
+        "carrier": "Vodafone",
+        "gaid": str(uuid.UUID(int=rng.getrandbits(128))),
+        "battery": round(rng.random(), 2),
+        "rooted": False,
+    }
+
+
+def _event(rng: random.Random) -> dict[str, object]:
+    return {
+        "name": rng.choice(WORDS),
+        "ts": 1700000000000 + rng.randrange(10**8),
+        "session_id": str(uuid.UUID(int=rng.getrandbits(128))),
+        "params": {
+            f"p{i}": rng.choice([rng.randrange(1000), rng.choice(WORDS), rng.random()])
+            for i in range(rng.randrange(3, 9))
+        },
+    }
+
+
+def _json_body(rng: random.Random, size: int) -> bytes:
+    body: dict[str, object] = {
+        "device": _device(rng),
+        "app": {"id": "com.example.app", "version": "4.2.1"},
+        "events": [],
+    }
+    events: list[object] = body["events"]  # type: ignore[assignment]
+    while len(json.dumps(body)) < size:
+        events.append(_event(rng))
+    return json.dumps(body).encode()
+
+
+def _protobuf_body(rng: random.Random, size: int) -> bytes:
+    out = bytearray()
+    while len(out) < size:
+        event = (
+            _protobuf_string(1, rng.choice(WORDS).encode())
+            + _protobuf_string(2, str(uuid.UUID(int=rng.getrandbits(128))).encode())
+            + bytes([0x18])
+            + bytes([rng.randrange(1, 127)])
+            + _protobuf_string(4, _protobuf_string(1, b"Pixel 7") + _protobuf_string(2, b"13"))
+        )
+        out += _protobuf_string(3, event)
+    return bytes(out)
+
+
+def _form_body(rng: random.Random, size: int) -> bytes:
+    items = [("idfa", str(uuid.UUID(int=rng.getrandbits(128)))), ("model", "Pixel 7")]
+    while len(urlencode(items)) < size:
+        items.append((f"e{len(items)}", json.dumps(_event(rng))))
+    return urlencode(items).encode()
+
+
+def traffic(count: int, seed: int = 1) -> list[SimpleNamespace]:
+    rng = random.Random(seed)
+    flows = []
+    for index in range(count):
+        size = rng.randrange(1024, 8192)
+        kind = rng.choices(["json", "protobuf", "form"], weights=[6, 2, 2])[0]
+        body = {"json": _json_body, "protobuf": _protobuf_body, "form": _form_body}[kind](rng, size)
+        content_type = {
+            "json": "application/json",
+            "protobuf": "application/x-protobuf",
+            "form": "application/x-www-form-urlencoded",
+        }[kind]
+        encoding = None
+        if rng.random() < 0.3:
+            body, encoding = gzip.compress(body), "gzip"
+        query = urlencode(
+            {
+                "v": "2",
+                "sdk": "8.1.0",
+                "rid": uuid.UUID(int=rng.getrandbits(128)).hex,
+                "cb": base64.urlsafe_b64encode(rng.randbytes(12)).decode(),
+            }
+        )
+        flows.append(
+            SimpleNamespace(
+                id=index,
+                url=f"https://t{index % 17}.example.com/v1/collect?{query}",
+                request_headers=[
+                    ["User-Agent", "okhttp/4.12.0"],
+                    ["Accept-Language", "en-US"],
+                    ["Cookie", f"sid={uuid.UUID(int=rng.getrandbits(128))}; consent=1"],
+                    ["Content-Type", content_type],
+                ],
+                request_body=body,
+                request_body_truncated=False,
+                request_content_encoding=encoding,
+                request_content_type=content_type,
+            )
+        )
+    return flows
+
+
+def profile_of(size: int) -> Profile:
+    rng = random.Random(size)
+    known: dict[str, list[object]] = {}
+    for prop, value in list(SYNTHETIC_PROFILE.items())[:size]:
+        known.setdefault(prop, []).append(value)
+    while sum(len(v) for v in known.values()) < size:
+        # More values of the kinds a lab profile grows with: contacts' e-mails and numbers, IDs.
+        known.setdefault("email", []).append(f"contact{rng.randrange(10**6)}@example.org")
+        known.setdefault("phoneNumber", []).append(f"+4917{rng.randrange(10**8, 10**9)}")
+        known.setdefault("userId", []).append(uuid.UUID(int=rng.getrandbits(128)).hex)
+    trimmed: dict[str, list[object]] = {}
+    for prop, values in known.items():
+        for value in values:
+            if sum(len(v) for v in trimmed.values()) < size:
+                trimmed.setdefault(prop, []).append(value)
+    return profile_from_dict({"known": trimmed})
+
+
+def _measure(run, flows: list[SimpleNamespace], repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.process_time()
+        for flow in flows:
+            run(flow)
+        best = min(best, time.process_time() - start)
+    return best
+
+
+def calibration() -> float:
+    """CPU seconds of a plain 10-million-step Python loop: how fast this machine runs Python
+    (about 0.4 s on a current desktop core), to scale the figures to another machine."""
+    start = time.process_time()
+    total = 0
+    for step in range(10_000_000):
+        total += step
+    return time.process_time() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--flows", type=int, default=3000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    print(f"calibration: a 10M-step Python loop takes {calibration():.2f} s CPU here")
+    flows = traffic(args.flows)
+    sent = sum(len(f.request_body) + len(f.url) for f in flows)
+    print(
+        f"{len(flows)} flows, {sent / len(flows) / 1024:.1f} KB sent per flow on average "
+        f"(best of {args.repeat} runs, CPU time of one core)"
+    )
+    results = {}
+    runs = [("decode only", lambda f: decode_flow(f, ()))]
+    for label, profile in (
+        ("detect, no profile", None),
+        ("detect, 10 values", profile_of(10)),
+        ("detect, 100 values", profile_of(100)),
+    ):
+        detector = Detector(profile)
+        runs.append((label, lambda f, d=detector: d.detect(f, ())))
+        if profile is not None:
+            print(f"  {label}: {len(profile)} values, {detector.matcher.variant_count} variants")
+    for label, run in runs:
+        seconds = _measure(run, flows, args.repeat)
+        results[label] = seconds
+        print(
+            f"  {label:22} {len(flows) / seconds:9,.0f} flows/s  {sent / seconds / 1e6:7.1f} MB/s"
+        )
+    ratio = results["detect, 100 values"] / results["detect, 10 values"]
+    print(f"  cost of 100 values / 10 values: {ratio:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
