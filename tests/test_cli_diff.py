@@ -347,3 +347,48 @@ def test_blind_spot_appearing_between_two_captures(
     assert main(["diff", "cap-2", "cap-1", *args, "--fail-on", "new-blind-spot"]) == 0
     back = json.loads(out.read_text(encoding="utf-8"))
     assert [c["change"] for c in back["changed"] if c["kind"] == "blind-spot"] == ["disappeared"]
+
+
+# --- the page in a real browser ----------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_diff_page_in_a_browser_runs_clean_and_offline(lab: dict[str, Path]) -> None:
+    from playwright.sync_api import sync_playwright
+
+    out = lab["folder"] / "browser.html"
+    assert _run(lab, "v6.2", "v6.3", "--policy", "eu-adequacy", "-o", str(out)) == 0
+    url = out.resolve().as_uri()
+    errors: list[str] = []
+    requests: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update"],
+        )  # fmt: skip
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            # A CSP violation (a blocked inline style or script) is reported on the console.
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("request", lambda r: requests.append(r.url))
+            page.goto(url)
+            page.wait_for_load_state("load")
+            assert errors == []
+            assert requests == [url]
+            rows = page.locator("#added-findings tbody tr")
+            assert rows.count() == 2
+            # The sorting script ran (allowed by the CSP hash): sort by property, descending.
+            header = page.locator("#added-findings th", has_text="Property")
+            header.click()
+            header.click()
+            assert rows.first.locator("td").first.inner_text() == "imei"
+            # The stylesheet applied: the outside-policy tag is coloured, not default black.
+            colour = page.locator("#added-findings .tag.outside").first.evaluate(
+                "el => getComputedStyle(el).color"
+            )
+            assert colour not in ("rgb(0, 0, 0)", "")
+            page.screenshot(path=str(lab["folder"] / "diff.png"), full_page=True)
+        finally:
+            browser.close()
