@@ -392,3 +392,39 @@ def test_diff_page_in_a_browser_runs_clean_and_offline(lab: dict[str, Path]) -> 
             page.screenshot(path=str(lab["folder"] / "diff.png"), full_page=True)
         finally:
             browser.close()
+
+
+# --- a saved report as the baseline (CI keeps it next to the code) -------------------------------
+
+
+def test_saved_report_as_baseline(lab: dict[str, Path]) -> None:
+    baseline = lab["folder"] / "baseline-6.2.json"
+    analysis = ["--db", str(lab["db"]), "--geoip-db", str(lab["geoip"])]
+    analysis += ["--profile", str(lab["profile"])]
+    assert main(["report", "v6.2", "--format", "json", "-o", str(baseline), *analysis]) == 0
+    code, from_file = _json(lab, str(baseline), "v6.3", "--fail-on", "new-country")
+    assert code == 1
+    _, from_store = _json(lab, "v6.2", "v6.3")
+    assert from_file["old"] == "v6.2"
+    assert from_file["added"] == from_store["added"]
+    assert from_file["removed"] == from_store["removed"]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"{not json", "is not JSON"),
+        (b'{"schema": "leakmap.diff/1"}', "is not a leakmap.report/1 document"),
+        (b"[" * 100_000 + b"]" * 100_000, "is not JSON"),
+    ],
+)
+def test_broken_report_file_exits_2(
+    lab: dict[str, Path], content: bytes, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = lab["folder"] / "broken.json"
+    path.write_bytes(content)
+    assert _run(lab, str(path), "v6.3") == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert _run(lab, str(lab["folder"] / "missing.json"), "v6.3") == 2
+    assert "cannot read report" in capsys.readouterr().err

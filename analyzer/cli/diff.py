@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from collections.abc import Callable
@@ -25,6 +26,7 @@ from analyzer.errors import LeakmapError
 from analyzer.gates import EXIT_USAGE, GATE_HELP
 
 REPORTS_DIR = Path("reports")
+MAX_REPORT_BYTES = 1024 * 2**20  # a saved report read whole, as JSON must be
 
 
 class DiffFormat(StrEnum):
@@ -32,19 +34,29 @@ class DiffFormat(StrEnum):
     json = "json"
 
 
-_EPILOG = "\b\n" + GATE_HELP.replace("\n\n", "\n") + (
-    "\n\nExamples:\n"
-    "  leakmap diff app-6.2 app-6.3\n"
-    "  leakmap diff app-6.2 app-6.3 --format json -o diff.json\n"
-    "  leakmap diff app-6.2 app-6.3 --policy eu-adequacy \\\n"
-    "      --fail-on new-country --fail-on property:imei --fail-on outside-policy"
+_EPILOG = (
+    "\b\n"
+    + GATE_HELP.replace("\n\n", "\n")
+    + (
+        "\n\nExamples:\n"
+        "  leakmap diff app-6.2 app-6.3\n"
+        "  leakmap diff app-6.2 app-6.3 --format json -o diff.json\n"
+        "  leakmap diff app-6.2 app-6.3 --policy eu-adequacy \\\n"
+        "      --fail-on new-country --fail-on property:imei --fail-on outside-policy"
+    )
 )
 
 
 @app.command("diff", epilog=_EPILOG)
 def diff_command(
-    old_session: Annotated[str, typer.Argument(metavar="OLD_SESSION", help="The baseline.")],
-    new_session: Annotated[str, typer.Argument(metavar="NEW_SESSION", help="The new version.")],
+    old_session: Annotated[
+        str,
+        typer.Argument(metavar="OLD_SESSION", help="The baseline (a session or a .json report)."),
+    ],
+    new_session: Annotated[
+        str,
+        typer.Argument(metavar="NEW_SESSION", help="The new version (session or .json report)."),
+    ],
     db: DbOption = DB_DEFAULT,
     profile: ProfileOption = None,
     geoip_db: GeoipDbOption = None,
@@ -77,6 +89,10 @@ def diff_command(
     Both sessions are analysed with the same options. Destinations are matched by host, then by
     registrable domain, then by owner, so renamed CDN hosts do not show up as new leaks. Prints a
     short summary and writes an HTML page (same style as the session report) or JSON.
+
+    OLD_SESSION or NEW_SESSION may also be a saved report (a file ending in .json, written by
+    leakmap report --format json), e.g. a baseline kept next to the code for CI; it is compared
+    as it was analysed.
 
     Example: leakmap diff app-6.2 app-6.3 --policy eu-adequacy --fail-on new-country
     """
@@ -127,11 +143,18 @@ def _run(
         "asn_db": asn_db,
         "policy": policy,
     }
-    with Store(db, create=False) as store:
-        store.session(old_session)  # fail on a misspelt name before analysing the other one
-        store.session(new_session)
-        old = build_report(store, old_session, **options, progress=_progress(old_session))
-        new = build_report(store, new_session, **options, progress=_progress(new_session))
+    sides = (old_session, new_session)
+    reports: dict[str, dict[str, Any]] = {
+        name: _read_report(Path(name)) for name in sides if _is_report_file(name)
+    }
+    sessions = [name for name in sides if name not in reports]
+    if sessions:
+        with Store(db, create=False) as store:
+            for name in sessions:  # fail on a misspelt name before analysing the other one
+                store.session(name)
+            for name in sessions:
+                reports[name] = build_report(store, name, **options, progress=_progress(name))
+    old, new = reports[old_session], reports[new_session]
     if sys.stderr.isatty():
         typer.echo("\r\033[K", err=True, nl=False)
     diff = diff_reports(old, new, policy=policy)
@@ -143,7 +166,8 @@ def _run(
         typer.echo(terminal_summary(diff, hits), err=True)
         return exit_code(hits)
 
-    target = output or REPORTS_DIR / f"{_safe(old_session)}-vs-{_safe(new_session)}.html"
+    stem = f"{_safe(_label(old_session))}-vs-{_safe(_label(new_session))}"
+    target = output or REPORTS_DIR / f"{stem}.html"
     text = render_json(diff, hits) if fmt is DiffFormat.json else render_html(diff, hits)
     _write(target, text)
     typer.echo(terminal_summary(diff, hits, output=str(target)))
@@ -161,6 +185,35 @@ def _progress(session: str) -> Callable[[str, int], None] | None:
         typer.echo(f"\r\033[K{label} {name}: {count:,} flows", err=True, nl=False)
 
     return show
+
+
+def _is_report_file(name: str) -> bool:
+    return name.lower().endswith(".json")
+
+
+def _label(name: str) -> str:
+    return Path(name).stem if _is_report_file(name) else name
+
+
+def _read_report(path: Path) -> dict[str, Any]:
+    """A saved ``leakmap report --format json`` document (a baseline kept for CI)."""
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_REPORT_BYTES + 1)
+    except OSError as error:
+        raise LeakmapError(f"cannot read report {path}: {error.strerror or error}") from None
+    if len(raw) > MAX_REPORT_BYTES:
+        raise LeakmapError(f"report {path} is larger than {MAX_REPORT_BYTES // 2**20} MiB")
+    try:
+        document = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        raise LeakmapError(f"report {path} is not JSON: {error}") from None
+    if not isinstance(document, dict) or document.get("schema") != "leakmap.report/1":
+        raise LeakmapError(
+            f"{path} is not a leakmap.report/1 document (write one with "
+            "leakmap report SESSION --format json -o FILE)"
+        )
+    return document
 
 
 def _write(path: Path, text: str) -> None:
