@@ -428,3 +428,11 @@ def test_broken_report_file_exits_2(
     assert message in err and err.count("\n") == 1
     assert _run(lab, str(lab["folder"] / "missing.json"), "v6.3") == 2
     assert "cannot read report" in capsys.readouterr().err
+
+
+def test_html_to_stdout_with_dash(lab: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    assert _run(lab, "v6.2", "v6.3", "-o", "-") == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("<!doctype html>")
+    assert "leakmap diff: v6.2" in captured.err
+    assert not Path("-").exists()

@@ -71,8 +71,8 @@ def diff_command(
         typer.Option(
             "-o",
             "--output",
-            help="Write here (JSON without -o goes to standard output, HTML to "
-            "reports/OLD-vs-NEW.html).",
+            help="Write here ('-': standard output). Default: standard output for json, "
+            "reports/OLD-vs-NEW.html for html.",
         ),
     ] = None,
     fail_on: Annotated[
@@ -160,8 +160,10 @@ def _run(
     diff = diff_reports(old, new, policy=policy)
     hits = evaluate(gates, diff)
 
-    if fmt is DiffFormat.json and output is None:
-        sys.stdout.write(render_json(diff, hits))
+    to_stdout = str(output) == "-" or (fmt is DiffFormat.json and output is None)
+    if to_stdout:
+        render = render_json if fmt is DiffFormat.json else render_html
+        sys.stdout.write(render(diff, hits))
         sys.stdout.flush()
         typer.echo(terminal_summary(diff, hits), err=True)
         return exit_code(hits)
