@@ -99,8 +99,8 @@ def diff_reports(
         "old": a.name,
         "new": b.name,
         "policy": _policy_dict(policy),
-        "added": _level(b, a, added_hits, policy, old_report=new),
-        "removed": _level(a, b, removed_hits, policy, old_report=old),
+        "added": _level(b, a, added_hits, policy, report=new),
+        "removed": _level(a, b, removed_hits, policy, report=old),
         "changed": changed,
         "sessions": {"old": _summary(a, old, policy), "new": _summary(b, new, policy)},
     }
@@ -117,7 +117,8 @@ def _side(report: dict[str, Any], which: str) -> _Side:
         raise LeakmapError(
             f"{which} report has schema {schema!r}, expected {REPORT_SCHEMA!r}", exit_code=2
         )
-    session = report.get("session") or {}
+    session = report.get("session")
+    session = session if isinstance(session, dict) else {}
     name = str(session.get("name") or which)
 
     dests: dict[str, _Dest] = {}
@@ -209,10 +210,11 @@ def _level(
     other: _Side,
     hits: list[_Hit],
     policy: PolicyLike | None,
-    old_report: dict[str, Any],
+    report: dict[str, Any],
 ) -> dict[str, Any]:
-    """The ``added`` (or ``removed``) block: what ``side`` has and ``other`` has not."""
-    marks = _report_policy_marks(old_report)
+    """The ``added`` (or ``removed``) block: what ``side`` (read from ``report``) has and
+    ``other`` has not."""
+    marks = _report_policy_marks(report)
     return {
         "countries": sorted(_countries(side) - _countries(other)),
         "hosts": sorted(set(side.dests) - set(other.dests)),
@@ -535,8 +537,10 @@ def _int(value: Any) -> int:
 
 
 def _country(value: Any) -> str | None:
-    text = _str(value)
-    return text.upper() if text else None
+    """An ISO 3166-1 alpha-2 code, upper case; anything else counts as unknown."""
+    if isinstance(value, str) and len(value) == 2 and value.isascii() and value.isalpha():
+        return value.upper()
+    return None
 
 
 def _host(host: Any, server_ips: Any = None) -> str:

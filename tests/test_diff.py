@@ -377,3 +377,37 @@ def test_undecoded_connections_are_blind_spots_too() -> None:
     assert (spot["change"], spot["host"], spot["count"]) == ("appeared", "quic.example.cn", 4)
     assert spot["reasons"] == ["udp connection to port 443 not decoded (no HTTP)"]
     assert diff["sessions"]["new"]["blind_spots"] == ["quic.example.cn"]
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+_report_keys = st.sampled_from(
+    ["findings", "destinations", "tls_failures", "connections", "session", "by_country"]
+)
+_entry_keys = st.sampled_from(
+    ["property", "host", "country", "owner", "encoding", "domain", "countries", "flows",
+     "bytes_sent", "plaintext", "properties", "count", "server_ip", "allowed", "protocol"]
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.dictionaries(
+        _report_keys,
+        st.lists(st.dictionaries(_entry_keys, _json_values, max_size=6), max_size=4) | _json_values,
+        max_size=5,
+    )
+)
+def test_any_report_shaped_garbage_gives_a_valid_diff(garbage: dict[str, Any]) -> None:
+    """Reports may come from edited files: odd values are ignored, never a crash."""
+    diff = diff_reports(report("v1", findings=[finding("imei", "a.example.cn", "CN")]), garbage)
+    validate_diff(diff)
+    from analyzer.diff_report import render_html, terminal_summary
+
+    assert "<html" in render_html(diff)
+    assert terminal_summary(diff).startswith("leakmap diff:")
