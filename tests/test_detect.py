@@ -1,0 +1,181 @@
+"""Detection without a profile: field names with value formats, formats in free text, guards."""
+
+from __future__ import annotations
+
+import base64
+import json
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from analyzer.detect import DETECTOR_VERSION, Detector, Finding, mask_value
+from analyzer.detect.aliases import table
+from analyzer.detect.corpus import DECOY_FIELDS, named_fields_corpus, score
+from analyzer.vocabulary import PROPERTIES
+
+DETECTOR = Detector()
+
+
+def detect(body: dict[str, Any], **extra: Any) -> list[Finding]:
+    flow = SimpleNamespace(
+        id=3,
+        url=extra.pop("url", "https://sdk.example.com/e"),
+        request_headers=extra.pop("headers", []),
+        request_body=json.dumps(body).encode(),
+        request_body_truncated=False,
+        request_content_encoding=None,
+        request_content_type="application/json",
+    )
+    return DETECTOR.detect(flow)
+
+
+def props(findings: list[Finding]) -> dict[str, str]:
+    return {f.path: f.property for f in findings}
+
+
+@pytest.mark.parametrize(
+    ("body", "path", "prop"),
+    [
+        ({"gps_adid": "38400000-8cf0-11bd-b23e-10b96e40000d"}, "gps_adid", "advertisingId"),
+        (
+            {"device": {"identity": {"ifa": "C28EC4DC-DC86-4D1E-A3A9-353789F5CD26"}}},
+            "device.identity.ifa",
+            "advertisingId",
+        ),
+        ({"android_id": "9774d56d682e549c"}, "android_id", "developerScopedId"),
+        ({"idfv": "6E5AA92E-3945-43BA-9136-DD160C98ED2E"}, "idfv", "developerScopedId"),
+        ({"deviceModel": "SM-G991B"}, "deviceModel", "model"),
+        ({"device": {"name": "Anna's iPhone"}}, "device.name", "deviceName"),
+        ({"screen_info": {"width": 1170}}, "screen_info.width", "screenWidth"),
+        ({"lastKnownLatitude": 52.52, "lastKnownLongitude": 13.4}, "lastKnownLatitude", "latitude"),
+        ({"wifi": {"bssid": "a4:2b:8c:0f:11:e0"}}, "wifi.bssid", "wifiBssid"),
+        ({"ip": "192.168.1.20"}, "ip", "localIp"),
+        ({"ip": "8.8.8.8"}, "ip", "publicIp"),
+        ({"imei": "356938035643809"}, "imei", "imei"),
+        ({"tz": "+0100"}, "tz", "timezone"),
+        ({"locale": "zh_CN"}, "locale", "language"),
+        ({"session": {"os": {"version": "13"}}}, "session.os.version", "osVersion"),
+        ({"osbuild": "RSR1.201013.001"}, "osbuild", "osVersion"),
+        ({"user": {"email": "li.wei@example.cn"}}, "user.email", "email"),
+    ],
+)
+def test_field_names_with_valid_values(body: dict[str, Any], path: str, prop: str) -> None:
+    findings = [f for f in detect(body) if f.path == path]
+    assert prop in {f.property for f in findings}
+    assert all(f.method == "key-name" and 0 < f.confidence < 1 for f in findings)
+
+
+def test_composite_values_give_both_properties() -> None:
+    found = detect({"os": "Android 11", "screen_size": "1440x2560", "ll": "52.52,13.40"})
+    assert {(f.path, f.property) for f in found} >= {
+        ("os", "osName"),
+        ("os", "osVersion"),
+        ("screen_size", "screenWidth"),
+        ("screen_size", "screenHeight"),
+        ("ll", "latitude"),
+        ("ll", "longitude"),
+    }
+
+
+def test_context_names_need_a_device_context() -> None:
+    device = props(detect({"device": {"w": 1080, "h": 2400}}))
+    assert device == {"device.w": "screenWidth", "device.h": "screenHeight"}
+    ad_slot = detect({"banner": {"w": 320, "h": 50}, "imp": [{"w": 300, "h": 250}]})
+    assert ad_slot == []
+    siblings = props(detect({"model": "Pixel 7", "os": "android", "w": 1080, "h": 2400}))
+    assert siblings["w"] == "screenWidth" and siblings["h"] == "screenHeight"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"thumb": base64.b64encode(b"\x89PNG idfa gaid imei lat lng" * 4).decode()},
+        {"request_id": "1b4e28ba-2fa1-11d2-883f-0016d3cca427", "trace_id": "6e0c6325"},
+        {"imei": "490154203237519", "order_no": "490154203237519"},  # Luhn fails
+        {"lat": 1700000000, "lng": 1700000001},  # timestamps
+        {"lat": "52.52"},  # a latitude without its longitude is no location
+        {"price": 12.99, "amount": "52.52", "ts": 1700000000123},
+        {"app_version": "14.2.1", "sdk_version": "8.1.0", "version": "3.1"},
+        {"idfa": "not-a-uuid", "gaid": "", "mac": "hello"},
+    ],
+)
+def test_classic_false_positives_are_not_reported(body: dict[str, Any]) -> None:
+    assert detect(body) == []
+
+
+def test_placeholders_are_recorded_and_marked() -> None:
+    found = detect({"idfa": "00000000-0000-0000-0000-000000000000", "mac": "02:00:00:00:00:00"})
+    by_prop = {f.property: f for f in found}
+    assert "limited ad tracking" in by_prop["advertisingId"].explanation
+    assert "placeholder MAC" in by_prop["macAddress"].explanation
+
+
+def test_formats_in_free_text() -> None:
+    text = "contact tester@example.org from device 356938035643809 at 3c:5a:b4:01:02:03 ok"
+    found = detect({"message": text, "logo": "logo@2x.png"})
+    assert {(f.property, f.method) for f in found} == {
+        ("email", "pattern"),
+        ("imei", "pattern"),
+        ("macAddress", "pattern"),
+    }
+    email = next(f for f in found if f.property == "email")
+    assert email.value == "tester@example.org" and email.value not in email.context
+    assert {f.property for f in detect({"v": "Google sdk_gphone_x86_64"})} == {
+        "manufacturer",
+        "model",
+    }
+    assert detect({"provider": "Google Play Services"}) == []
+
+
+def test_user_agent_header_is_not_a_finding_but_a_body_user_agent_is() -> None:
+    headers = [["User-Agent", "Mozilla/5.0 (Linux; Android 13; Pixel 7)"]]
+    assert detect({}, headers=headers) == []
+    found = detect({"ua": "Mozilla/5.0 (Linux; Android 13; Pixel 7)"})
+    assert [f.property for f in found] == ["userAgent"]
+
+
+def test_findings_are_folded_over_array_indices() -> None:
+    events = [{"os": "android", "n": i} for i in range(50)]
+    found = detect({"events": events})
+    assert [(f.path, f.property) for f in found] == [("events.0.os", "osName")]
+
+
+def test_finding_fields_follow_the_contract() -> None:
+    found = detect(
+        {"gaid": "38400000-8cf0-11bd-b23e-10b96e40000d", "x": "a@b.org"},
+        url="https://sdk.example.com/v1?lat=52.5&lon=13.4",
+    )
+    assert {f.location for f in found} == {"body", "query"}
+    for finding in found:
+        assert finding.flow_id == 3
+        assert finding.property in PROPERTIES
+        assert finding.method in ("key-name", "pattern")
+        assert finding.encoding in ("json", "plain")
+        assert finding.explanation
+        assert finding.value not in finding.context  # values are masked in the excerpt
+
+
+def test_mask_value() -> None:
+    assert mask_value("356938035643809") == "3569*******3809"
+    assert mask_value("abcdefgh") == "ab****gh"
+    assert mask_value("en") == "e*"
+    assert mask_value("") == ""
+
+
+def test_alias_table_is_consistent() -> None:
+    rules = table()
+    assert rules.strong["gpsadid"].name == "advertisingId"
+    assert rules.strong["androidid"].name == "developerScopedId"
+    assert rules.strong["lat"].name == "latitude"
+    assert all(rule.why for rule in rules.strong.values())
+    assert DETECTOR_VERSION.startswith("1.")
+
+
+def test_no_false_positives_among_decoys_of_the_named_corpus() -> None:
+    cases = [(case, DETECTOR.detect(case.flow)) for case in named_fields_corpus(rounds=2)]
+    _, by_prop, problems = score(cases, ("key-name", "pattern"), check_encoding=False)
+    assert all(t.findings == t.correct for t in by_prop.values()), problems[:5]
+    decoy_paths = {path for path, _ in DECOY_FIELDS}
+    for _, findings in cases:
+        assert not decoy_paths & {f.path for f in findings}

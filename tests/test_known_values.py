@@ -1,0 +1,187 @@
+"""Known values from a device profile, found in every variant, with the chain that hid them."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import json
+from types import SimpleNamespace
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analyzer.detect import Detector, Finding
+from analyzer.detect.corpus import score, synthetic_corpus, synthetic_profile
+from analyzer.detect.variants import variants
+from analyzer.profile import profile_from_dict
+
+PROFILE = profile_from_dict(
+    {
+        "device": {"name": "test"},
+        "known": {
+            "advertisingId": "6a1c1487-a0af-4223-b142-a0f4621d0311",
+            "imei": "356938035643809",
+            "email": "Tester@Example.org",
+            "macAddress": "02:1a:0b:03:44:05",
+            "phoneNumber": "+49 151 23456789",
+            "latitude": 52.5200066,
+            "longitude": 13.404954,
+            "osVersion": "14",
+            "model": "Pixel 7 Pro",
+        },
+    }
+)
+DETECTOR = Detector(PROFILE)
+
+
+def json_flow(body: dict[str, Any], **extra: Any) -> SimpleNamespace:
+    return SimpleNamespace(
+        id=9,
+        url="https://t.example.com/c",
+        request_headers=extra.pop("headers", []),
+        request_body=json.dumps(body).encode(),
+        request_body_truncated=False,
+        request_content_encoding=None,
+        request_content_type="application/json",
+        **extra,
+    )
+
+
+def known(findings: list[Finding]) -> list[Finding]:
+    return [f for f in findings if f.method == "known-value"]
+
+
+def sha(name: str, text: str) -> str:
+    return hashlib.new(name, text.encode()).hexdigest()
+
+
+IMEI = "356938035643809"
+EMAIL = "Tester@Example.org"
+
+
+@pytest.mark.parametrize(
+    ("prop", "sent", "encoding"),
+    [
+        ("imei", IMEI, "json"),
+        ("imei", base64.b64encode(IMEI.encode()).decode(), "json>base64"),
+        ("imei", base64.urlsafe_b64encode(IMEI.encode()).decode().rstrip("="), "json>base64"),
+        ("imei", IMEI.encode().hex(), "json>hex"),
+        ("imei", sha("md5", IMEI), "json>md5"),
+        ("imei", sha("sha1", IMEI).upper(), "json>sha1"),
+        ("imei", sha("sha256", sha("md5", IMEI)), "json>md5>sha256"),
+        (
+            "imei",
+            base64.b64encode(hashlib.sha256(IMEI.encode()).digest()).decode(),
+            "json>sha256>base64",
+        ),
+        ("email", sha("sha256", EMAIL.lower()), "json>sha256"),
+        ("email", sha("md5", EMAIL.upper()), "json>md5"),
+        ("email", quote(EMAIL, safe=""), "json>url"),
+        ("email", quote(quote(EMAIL, safe=""), safe=""), "json>url>url"),
+        ("advertisingId", "6A1C1487A0AF4223B142A0F4621D0311", "json>compact"),
+        ("advertisingId", sha("md5", "6A1C1487-A0AF-4223-B142-A0F4621D0311"), "json>md5"),
+        ("macAddress", "021A0B034405", "json>compact"),
+        ("macAddress", "2:1a:b:3:44:5", "json>no-leading-zeros"),
+        ("macAddress", "021a.0b03.4405", "json>dotted"),
+        ("macAddress", sha("sha1", "021a0b034405"), "json>compact>sha1"),
+        ("phoneNumber", "+4915123456789", "json>e164"),
+        ("phoneNumber", "015123456789", "json>national"),
+        ("phoneNumber", "4915123456789", "json>digits"),
+        ("model", "Pixel 7 Pro", "json"),
+    ],
+)
+def test_each_variant_is_found_with_its_chain(prop: str, sent: str, encoding: str) -> None:
+    findings = known(DETECTOR.detect(json_flow({"x": sent})))
+    assert [(f.property, f.path, f.encoding) for f in findings] == [(prop, "x", encoding)]
+    assert findings[0].confidence == 1.0
+
+
+@pytest.mark.parametrize("offset", [0, 1, 2])
+def test_base64_inside_a_longer_blob_at_every_alignment(offset: int) -> None:
+    blob = b"\x9f\x80\xfe"[:offset] + IMEI.encode() + b"\xff\x00\x81\x92\x93"
+    findings = known(DETECTOR.detect(json_flow({"blob": base64.b64encode(blob).decode()})))
+    assert [(f.property, f.encoding) for f in findings] == [("imei", "json>base64")]
+
+
+@settings(max_examples=60, deadline=None)
+@given(prefix=st.binary(max_size=20), suffix=st.binary(max_size=20), urlsafe=st.booleans())
+def test_base64_fragments_survive_any_surroundings(
+    prefix: bytes, suffix: bytes, urlsafe: bool
+) -> None:
+    encode = base64.urlsafe_b64encode if urlsafe else base64.b64encode
+    blob = encode(prefix + IMEI.encode() + suffix).decode()
+    texts = {v.text for v in variants("imei", IMEI) if v.exact_case}
+    assert any(text in blob for text in texts)
+
+
+def test_coordinates_count_only_as_a_pair_and_at_any_precision() -> None:
+    only_lat = known(DETECTOR.detect(json_flow({"a": "52.52"})))
+    assert only_lat == []
+    both = known(DETECTOR.detect(json_flow({"a": "52.52", "b": "13.4049"})))
+    assert sorted(f.property for f in both) == ["latitude", "longitude"]
+    longer = known(DETECTOR.detect(json_flow({"loc": "52.52000661,13.40495412"})))
+    assert sorted(f.property for f in longer) == ["latitude", "longitude"]
+    e6 = known(DETECTOR.detect(json_flow({"la": 52520007, "lo": 13404954})))
+    assert {f.encoding for f in e6} == {"json>e6"}
+    other_place = known(DETECTOR.detect(json_flow({"a": "152.52", "b": "-13.4049"})))
+    assert other_place == []
+
+
+def test_short_values_only_as_a_whole_field_under_their_name() -> None:
+    assert [f.path for f in known(DETECTOR.detect(json_flow({"os_version": "14"})))] == [
+        "os_version"
+    ]
+    for body in ({"count": "14"}, {"version": "14.2.1"}, {"os_version": "14.2"}):
+        assert known(DETECTOR.detect(json_flow(body))) == []
+
+
+def test_near_misses_and_other_devices_are_not_known_values() -> None:
+    body = {
+        "id": "6a1c1487-a0af-4223-b142-a0f4621d0312",
+        "other": "356938035643817",
+        "mail": "tester@example.com",
+        "hash": sha("sha256", "someone@else.example"),
+        "digits": "1356938035643809",
+    }
+    assert known(DETECTOR.detect(json_flow(body))) == []
+
+
+def test_value_inside_a_user_agent_header_and_the_raw_body() -> None:
+    headers = [["User-Agent", "Dalvik/2.1.0 (Linux; U; Android 14; Pixel 7 Pro Build/UQ1A)"]]
+    findings = known(DETECTOR.detect(json_flow({}, headers=headers)))
+    assert [(f.property, f.location, f.path) for f in findings] == [
+        ("model", "header", "user-agent")
+    ]
+    # Unparsable body: the value is still found in the undivided text.
+    flow = json_flow({})
+    flow.request_body = b"\x01\x02garbage imei=356938035643809;\xff"
+    flow.request_content_type = "application/octet-stream"
+    findings = known(DETECTOR.detect(flow))
+    assert [(f.property, f.location) for f in findings] == [("imei", "body")]
+
+
+def test_a_decoded_value_is_reported_once_at_its_deepest_path() -> None:
+    inner = base64.b64encode(json.dumps({"gaid": PROFILE.known["advertisingId"][0]}).encode())
+    body = gzip.compress(json.dumps({"blob": inner.decode()}).encode())
+    flow = json_flow({})
+    flow.request_body, flow.request_content_encoding = body, "gzip"
+    findings = known(DETECTOR.detect(flow))
+    assert [(f.path, f.encoding) for f in findings] == [("blob.gaid", "gzip>json>base64>json")]
+    assert "6a1c" in findings[0].context and PROFILE.known["advertisingId"][0] not in (
+        findings[0].context
+    )
+
+
+def test_synthetic_corpus_every_encoding_found_without_false_positives() -> None:
+    detector = Detector(synthetic_profile())
+    cases = [(case, detector.detect(case.flow, case.messages)) for case in synthetic_corpus()]
+    by_group, by_prop, problems = score(cases, ("known-value",), check_encoding=True)
+    assert len(by_group) > 40  # every encoding family is exercised
+    missed = {group: t.recall for group, t in by_group.items() if t.found != t.labels}
+    assert missed == {}, problems[:5]
+    wrong = {prop: t.precision for prop, t in by_prop.items() if t.findings != t.correct}
+    assert wrong == {}, problems[:5]
