@@ -2,143 +2,28 @@
 
     .venv/bin/python benchmarks/detection.py [--problems N]
 
-(a) Known values: the synthetic corpus hides a device profile's values in every encoding the
-    matcher claims, each in another part of a request, among decoys; recall per encoding (the
-    finding must also name the right encoding chain), precision per property.
-(b) Names and formats without a profile: tweasel's labelled tracker examples embedded at their
-    key paths (benchmarks/data/tracker-examples, CC0); recall and precision per property, with
-    the core properties' goals (recall >= 90 %, precision >= 95 %) marked.
-(c) Names and formats without a profile on synthetic requests: the core properties the tracker
-    examples lack (coordinates, MAC, local IP, ...) under varied spellings, among decoys
-    (request UUIDs, 15-digit order numbers, timestamps, prices, ad-slot sizes, app versions).
+Prints (a) known values hidden in every encoding (synthetic corpus with decoys), (b) names and
+formats on tweasel's labelled tracker examples (benchmarks/data/tracker-examples, CC0), and
+(c) names and formats on synthetic spellings among decoys; see analyzer/detect/evaluate.py.
+The same runs as ``leakmap eval --examples benchmarks/data/tracker-examples/...``.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import math
 from pathlib import Path
 
-from analyzer.detect import Detector
-from analyzer.detect.corpus import (
-    Tally,
-    named_fields_corpus,
-    score,
-    synthetic_corpus,
-    synthetic_profile,
-    tracker_corpus,
-)
+from analyzer.detect.evaluate import evaluate
 
 DATA = Path(__file__).parent / "data" / "tracker-examples" / "adapterExamples-dev.trimmed.json"
-CORE = (
-    "advertisingId",
-    "developerScopedId",
-    "model",
-    "osVersion",
-    "osName",
-    "carrier",
-    "language",
-    "timezone",
-    "latitude",
-    "longitude",
-    "macAddress",
-    "localIp",
-    "manufacturer",
-    "screenWidth",
-    "screenHeight",
-)
-
-
-def _pct(value: float) -> str:
-    return "   -  " if math.isnan(value) else f"{100 * value:5.1f}%"
-
-
-def _table(title: str, tallies: dict[str, Tally], goal: tuple[float, float] | None = None) -> None:
-    print(f"\n{title}")
-    print(f"  {'':34} {'labels':>6} {'found':>6} {'recall':>7} {'finds':>6} {'precision':>9}")
-    total = Tally()
-    for name in sorted(tallies):
-        t = tallies[name]
-        mark = ""
-        if goal and t.labels:
-            ok = t.recall >= goal[0] and (math.isnan(t.precision) or t.precision >= goal[1])
-            mark = "  ok" if ok else "  BELOW GOAL"
-        print(
-            f"  {name:34} {t.labels:6} {t.found:6} {_pct(t.recall):>7} {t.findings:6} "
-            f"{_pct(t.precision):>9}{mark}"
-        )
-        for attr in ("labels", "found", "findings", "correct", "ignored"):
-            setattr(total, attr, getattr(total, attr) + getattr(t, attr))
-    print(
-        f"  {'TOTAL':34} {total.labels:6} {total.found:6} {_pct(total.recall):>7} "
-        f"{total.findings:6} {_pct(total.precision):>9}"
-    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--problems", type=int, default=0, help="print N misses/false positives")
     args = parser.parse_args()
-
-    detector = Detector(synthetic_profile())
-    cases = [(case, detector.detect(case.flow, case.messages)) for case in synthetic_corpus()]
-    by_group, by_prop, problems = score(cases, ("known-value",), check_encoding=True)
-    print(
-        f"(a) synthetic corpus: {len(cases)} requests, "
-        f"{sum(len(c.labels) for c, _ in cases)} hidden values, known-value method"
-    )
-    _table("recall per encoding (right property, place and encoding chain)", by_group)
-    _table("per property", by_prop)
-    for line in problems[: args.problems]:
-        print("   ", line)
-
-    examples = json.loads(DATA.read_text("utf-8"))
-    plain = Detector(None)
-    cases = [(case, plain.detect(case.flow, case.messages)) for case in tracker_corpus(examples)]
-    methods = ("key-name", "pattern")
-    _, by_prop, problems = score(cases, methods, check_encoding=False)
-    print(
-        f"\n(b) tracker examples: {len(cases)} requests, "
-        f"{sum(len(c.labels) for c, _ in cases)} labelled values, no profile"
-    )
-    core = {k: v for k, v in by_prop.items() if k in CORE}
-    rest = {k: v for k, v in by_prop.items() if k not in CORE}
-    _table(
-        "core properties, key-name + pattern (goal: recall >= 90%, precision >= 95%)",
-        core,
-        goal=(0.90, 0.95),
-    )
-    _table("other properties, key-name + pattern", rest)
-    for case, _ in cases:
-        case.labels = [lab for lab in case.labels if not _numeric_key(lab.path)]
-    _, by_prop_named, _ = score(cases, methods, check_encoding=False)
-    _table(
-        "core properties, fields with a textual name only (protobuf field numbers left out)",
-        {k: v for k, v in by_prop_named.items() if k in CORE},
-        goal=(0.90, 0.95),
-    )
-    for line in problems[: args.problems]:
-        print("   ", line)
-
-    cases = [(case, plain.detect(case.flow, case.messages)) for case in named_fields_corpus()]
-    _, by_prop, problems = score(cases, methods, check_encoding=False)
-    print(
-        f"\n(c) synthetic field names: {len(cases)} requests, "
-        f"{sum(len(c.labels) for c, _ in cases)} labelled values among decoys, no profile"
-    )
-    _table(
-        "all properties, key-name + pattern (spellings partly outside the alias table)",
-        by_prop,
-        goal=(0.90, 0.95),
-    )
-    for line in problems[: args.problems]:
-        print("   ", line)
-
-
-def _numeric_key(path: str) -> bool:
-    last = path.rsplit(".", 1)[-1]
-    return last.isdigit()
+    met = evaluate(DATA, args.problems)
+    print(f"\nall marked goals met: {'yes' if met else 'no'}")
 
 
 if __name__ == "__main__":
