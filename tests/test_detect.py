@@ -104,6 +104,12 @@ def test_classic_false_positives_are_not_reported(body: dict[str, Any]) -> None:
     assert detect(body) == []
 
 
+def test_cookie_names_need_a_strict_value_format() -> None:
+    cookies = [["Cookie", "SSID=A_mrQx81kd2x04; uid=abc12345; lat=52.52; lon=13.40"]]
+    found = {(f.property, f.path) for f in detect({}, headers=cookies)}
+    assert found == {("latitude", "lat"), ("longitude", "lon")}
+
+
 def test_placeholders_are_recorded_and_marked() -> None:
     found = detect({"idfa": "00000000-0000-0000-0000-000000000000", "mac": "02:00:00:00:00:00"})
     by_prop = {f.property: f for f in found}

@@ -22,11 +22,23 @@ from analyzer.profile import Profile
 
 
 def _version() -> str:
-    # The rules are part of the detector: editing the alias table invalidates cached runs.
-    rules = resources.files("analyzer").joinpath("data/aliases.toml").read_bytes()
-    return f"1.0+{hashlib.sha256(rules).hexdigest()[:10]}"
+    # The rules and the decoders are part of the detector: any change to them (a new alias, a
+    # new guard, a new decoder) must invalidate cached runs, so the version carries their hash.
+    digest = hashlib.sha256()
+    package = resources.files("analyzer")
+    digest.update(package.joinpath("data/aliases.toml").read_bytes())
+    for folder in ("decode", "detect"):
+        sources = sorted(
+            (entry for entry in package.joinpath(folder).iterdir() if entry.name.endswith(".py")),
+            key=lambda entry: entry.name,
+        )
+        for entry in sources:
+            if entry.name not in ("corpus.py", "evaluate.py"):
+                digest.update(entry.name.encode() + b"\0" + entry.read_bytes())
+    return f"{VERSION}+{digest.hexdigest()[:10]}"
 
 
+VERSION = "1.0"
 DETECTOR_VERSION = _version()
 _INDEX = re.compile(r"(?<=\.)\d+(?=\.|$)|^\d+(?=\.|$)")
 
