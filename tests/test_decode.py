@@ -105,7 +105,7 @@ def test_url_headers_and_cookies() -> None:
     assert found[("cookie", "uid")].value == "abc123"
     assert found[("header", "x-device-model")].value == "Pixel 7"
     assert ("header", "content-length") not in found
-    assert any(f.raw and f.location == "query" for f in fields)
+    assert not any(f.raw for f in fields)  # all parsed: nothing kept as undivided text
 
 
 def _jwt(claims: dict[str, Any]) -> str:

@@ -70,17 +70,34 @@ def decode_payload(
     chain: str,
     depth: int,
 ) -> None:
-    """Parse decompressed bytes by type (or by sniffing); always keep the raw text too."""
+    """Parse decompressed bytes by type (or by sniffing).
+
+    Where no parser gets anything out, the bytes are kept as one raw text field, so that known
+    values are still found in them (name rules skip raw fields). A parsed body is not kept raw
+    as well: its values are all in fields, and scanning it twice would double the cost.
+    """
     if not data:
         return
+    before = len(walker.fields)
     mime, params = _media_type(content_type)
     text = printable_text(data[:MAX_RAW_CHARS]) if not mime.startswith("multipart/") else None
-    if text is not None:
-        # The whole text, for known values wherever no parser reaches (raw: names skip it).
-        walker.emit(location, prefix, "", text, chain, raw=True)
-    elif not mime.startswith("multipart/"):
-        raw = data[:MAX_RAW_CHARS].decode("utf-8", "replace")
+    _parse(walker, data, text, mime, params, location, prefix, chain, depth)
+    if len(walker.fields) == before and not walker.budget.exhausted:
+        raw = text if text is not None else data[:MAX_RAW_CHARS].decode("utf-8", "replace")
         walker.emit(location, prefix, "", raw, chain, raw=True)
+
+
+def _parse(
+    walker: Walker,
+    data: bytes,
+    text: str | None,
+    mime: str,
+    params: dict[str, str],
+    location: str,
+    prefix: str,
+    chain: str,
+    depth: int,
+) -> None:
     kind = _kind(mime, data)
     if kind == "multipart":
         _multipart(walker, data, params.get("boundary", ""), location, prefix, chain, depth)

@@ -87,7 +87,6 @@ def _url(walker: Walker, url: str) -> None:
         walker.emit("path", "", "", url, "plain", raw=True)
         return
     if parts.path and parts.path != "/":
-        walker.emit("path", "", "", unquote(parts.path), "plain", raw=True)
         segments = parts.path.split("/")
         previous = ""
         for index, segment in enumerate(segments):
@@ -96,7 +95,6 @@ def _url(walker: Walker, url: str) -> None:
                 walker.string(unquote(segment), "path", f"/{index}", previous, "", 0)
                 previous = unquote(segment)
     if parts.query:
-        walker.emit("query", "", "", parts.query, "plain", raw=True)
         items = parse_qsl(parts.query, keep_blank_values=True)
         if items:
             walker.pairs(items, "query", "", "", 0)

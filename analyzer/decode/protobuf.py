@@ -10,9 +10,12 @@ callers can try other formats.
 from __future__ import annotations
 
 import math
+import re
 import struct
 
 MAX_FIELD_NUMBER = (1 << 29) - 1
+# Control characters other than tab and line breaks: bytes, not text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 Message = dict[str, list[object]]
 
@@ -100,6 +103,6 @@ def _printable_text(chunk: bytes) -> str | None:
         text = chunk.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    if text.isprintable() or all(c.isprintable() or c in "\t\r\n" for c in text):
+    if text.isprintable() or not _CONTROL.search(text):
         return text
     return None

@@ -84,12 +84,17 @@ class Walker:
             fields = self.fields
             limit = self._max_fields
             plain = chain or "plain"
+            protobuf = chain.endswith("protobuf")
             if self.budget.exhausted:
                 return
             for name, value in obj.items():  # type: ignore[attr-defined]
                 name = str(name)
                 sub = f"{path}.{name}" if path else name
                 vkind = type(value)
+                if protobuf and vkind is list and len(value) == 1:
+                    # A protobuf field is a list of its values; most occur once.
+                    value = value[0]
+                    vkind = type(value)
                 if vkind is str:
                     if len(value) < 8 and "%" not in value and len(fields) < limit:
                         if value:  # the common case: a short plain value, nothing inside

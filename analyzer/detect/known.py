@@ -12,6 +12,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 
 import ahocorasick
 
@@ -39,10 +40,16 @@ class KnownValueMatcher:
     def __init__(self, profile: Profile) -> None:
         self.variant_count = 0
         automaton = ahocorasick.Automaton()
-        grouped: dict[str, list[Variant]] = {}
+        grouped: dict[str, list[tuple[Variant, int]]] = {}
         for prop, value in profile.values():
             for variant in variants(prop, value):
-                grouped.setdefault(variant.text.lower(), []).append(variant)
+                # A whole-field variant is searched with the NULs that frame every value in the
+                # joined text: it then only hits whole values, and costs nothing elsewhere.
+                if variant.boundary == "whole":
+                    key = f"{SEPARATOR}{variant.text.lower()}{SEPARATOR}"
+                    grouped.setdefault(key, []).append((variant, 1))
+                else:
+                    grouped.setdefault(variant.text.lower(), []).append((variant, 0))
                 self.variant_count += 1
         for text, group in grouped.items():
             automaton.add_word(text, tuple(group))
@@ -64,26 +71,31 @@ class KnownValueMatcher:
             return [hit for field in fields for hit in self._match_one(field)]
         hits = []
         for end, group in self.automaton.iter(lowered):
-            index = bisect_right(starts, end) - 1
-            field = fields[index]
-            offset = starts[index]
-            for variant in group:
-                start = end - len(variant.text) + 1
-                hit = self._check(variant, field, text, start - offset, end + 1 - offset, offset)
+            for variant, pad in group:
+                last = end - pad
+                start = last - len(variant.text) + 1
+                index = bisect_right(starts, start) - 1
+                offset = starts[index]
+                hit = self._check(
+                    variant, fields[index], text, start - offset, last + 1 - offset, offset
+                )
                 if hit is not None:
                     hits.append(hit)
         return hits
 
     def _match_one(self, field: Field) -> list[Hit]:
-        text = field.value
+        text = f"{SEPARATOR}{field.value}{SEPARATOR}"
         lowered = text.lower()
         if len(lowered) != len(text):
             lowered = text.casefold() if len(text.casefold()) == len(text) else text
         hits = []
         for end, group in self.automaton.iter(lowered):
-            for variant in group:
-                start = end - len(variant.text) + 1
-                hit = self._check(variant, field, text, start, end + 1, 0)
+            for variant, pad in group:
+                last = end - pad
+                start = last - len(variant.text) + 1
+                if start < 1 or last > len(field.value):
+                    continue
+                hit = self._check(variant, field, text, start - 1, last, 1)
                 if hit is not None:
                     hits.append(hit)
         return hits
@@ -113,13 +125,13 @@ class KnownValueMatcher:
 
 
 def join_values(fields: Sequence[Field]) -> tuple[str, list[int]]:
-    """All values in one text, separated by NUL, and where each starts (one scan for all)."""
-    starts = []
-    position = 0
-    for field in fields:
-        starts.append(position)
-        position += len(field.value) + 1
-    return SEPARATOR.join([field.value for field in fields]), starts
+    """All values in one text, each framed by NULs, and where each starts (one scan for all).
+
+    ``"\0v1\0v2\0"``: a value between two NULs is a whole value; no variant contains a NUL.
+    """
+    starts = list(accumulate([len(field.value) + 1 for field in fields], initial=1))
+    starts.pop()
+    return f"{SEPARATOR}{SEPARATOR.join([field.value for field in fields])}{SEPARATOR}", starts
 
 
 def _boundary_ok(boundary: str, before: str, after: str) -> bool:

@@ -57,8 +57,7 @@ _SHAPE = str.maketrans(
 )
 _MAC_TAIL = re.compile(r"([:-])[0-9A-Fa-f]{2}(?:\1[0-9A-Fa-f]{2}){4}")
 _MAC_FULL = re.compile(r"[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(?:\1[0-9A-Fa-f]{2}){4}")
-# Whole values only: in "\0" + joined + "\0" a whole value sits between NULs. The match
-# includes the leading NUL (offset +0 maps back to the joined text) and ends before the next.
+# Whole values only: in the joined text a whole value sits between NULs.
 _MAKER = re.compile(
     "\x00(?:"
     + "|".join(sorted(MANUFACTURERS, key=len, reverse=True))
@@ -235,11 +234,13 @@ def _spans(text: str) -> list[tuple[str, int, int]]:
             continue
         if mac_bare(candidate) not in {"000000000000", "ffffffffffff"}:
             spans.append(("mac", start, end))
-    framed = "\x00" + text + "\x00"
-    for match in _MAKER.finditer(framed.lower()):
-        spans.append(("maker", match.start() + 0, match.end() - 1))
-    for match in _MODEL.finditer(framed):
-        spans.append(("model", match.start() + 0, match.end() - 1))
+    # The joined text frames each value with NULs; the match includes the leading one.
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        for match in _MAKER.finditer(lowered):
+            spans.append(("maker", match.start() + 1, match.end()))
+    for match in _MODEL.finditer(text):
+        spans.append(("model", match.start() + 1, match.end()))
     return spans
 
 
