@@ -93,7 +93,7 @@ def profile_from_dict(data: dict[str, object], source: str = "profile") -> Profi
         )
     device = data.get("device", {})
     if not isinstance(device, dict):
-        raise LeakmapError(f"{source}: [device] must be a table with name = \"...\"")
+        raise LeakmapError(f'{source}: [device] must be a table with name = "..."')
     name = device.get("name", "")
     if not isinstance(name, str):
         raise LeakmapError(f"{source}: [device] name must be text")

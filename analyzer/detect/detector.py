@@ -67,20 +67,34 @@ class Detector:
         known = self._known(flow_id, self.matcher.match(fields, joined)) if self.matcher else []
         covered = {(f.property, f.location, f.path) for f in known}
         structured = [field for field in fields if not field.raw]
+        if len(structured) < len(fields):
+            joined = join_values(structured)
         candidates = resolve_context(
-            key_name_candidates(structured)
-            + pattern_candidates(structured, *join_values(structured))
+            key_name_candidates(structured) + pattern_candidates(structured, *joined)
         )
         # A field whose name explains it is not also reported as a pattern (a BSSID is no MAC).
         named = {(c.field.location, c.field.path) for c in candidates if c.method == "key-name"}
         others = []
+        seen: set[tuple[str, ...]] = set()
         for candidate in candidates:
-            place = (candidate.field.location, candidate.field.path)
+            field = candidate.field
+            place = (field.location, field.path)
             if (candidate.prop, *place) in covered or (
                 candidate.method == "pattern" and place in named
             ):
                 continue
-            others.append(_finding(flow_id, candidate))
+            # Fold repeats (500 events each naming the model) before building findings.
+            key = (
+                candidate.prop,
+                field.location,
+                _INDEX.sub("*", field.path),
+                field.encoding,
+                candidate.method,
+                candidate.value,
+            )
+            if key not in seen:
+                seen.add(key)
+                others.append(_finding(flow_id, candidate))
         return _pair_coordinates(_unique(known + others))
 
     def _known(self, flow_id: int | None, hits: list[Hit]) -> list[Finding]:

@@ -22,6 +22,7 @@ from analyzer.detect.variants import Variant, variants
 from analyzer.profile import Profile
 
 SEPARATOR = "\x00"
+KEY_CHARS = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +50,11 @@ class KnownValueMatcher:
                     key = f"{SEPARATOR}{variant.text.lower()}{SEPARATOR}"
                     grouped.setdefault(key, []).append((variant, 1))
                 else:
-                    grouped.setdefault(variant.text.lower(), []).append((variant, 0))
+                    # Long variants (digests, base64) are indexed by their first KEY_CHARS only
+                    # and checked in full on a hit: a trie of whole 64-character digests is
+                    # several times bigger, and its cache misses slow every byte scanned.
+                    key = variant.text[:KEY_CHARS].lower()
+                    grouped.setdefault(key, []).append((variant, 0))
                 self.variant_count += 1
         for text, group in grouped.items():
             automaton.add_word(text, tuple(group))
@@ -72,8 +77,15 @@ class KnownValueMatcher:
         hits = []
         for end, group in self.automaton.iter(lowered):
             for variant, pad in group:
-                last = end - pad
-                start = last - len(variant.text) + 1
+                size = len(variant.text)
+                if pad:
+                    last = end - pad
+                    start = last - size + 1
+                else:
+                    start = end - min(size, KEY_CHARS) + 1
+                    last = start + size - 1
+                    if size > KEY_CHARS and lowered[start : last + 1] != variant.text.lower():
+                        continue
                 index = bisect_right(starts, start) - 1
                 offset = starts[index]
                 hit = self._check(
@@ -91,8 +103,15 @@ class KnownValueMatcher:
         hits = []
         for end, group in self.automaton.iter(lowered):
             for variant, pad in group:
-                last = end - pad
-                start = last - len(variant.text) + 1
+                size = len(variant.text)
+                if pad:
+                    last = end - pad
+                    start = last - size + 1
+                else:
+                    start = end - min(size, KEY_CHARS) + 1
+                    last = start + size - 1
+                    if size > KEY_CHARS and lowered[start : last + 1] != variant.text.lower():
+                        continue
                 if start < 1 or last > len(field.value):
                     continue
                 hit = self._check(variant, field, text, start - 1, last, 1)
