@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -100,6 +101,10 @@ def evaluate(examples: Path | None, problems_shown: int = 0, echo: Echo = print)
         f"{sum(len(c.labels) for c, _ in cases)} hidden values, known-value method"
     )
     _table("recall per encoding (right property, place and encoding chain)", by_group, echo=echo)
+    by_carrier, _, _ = score(
+        [(_regroup(case), found) for case, found in cases], ("known-value",), check_encoding=True
+    )
+    _table("recall per container (where the value travelled)", by_carrier, echo=echo)
     _table("per property", by_prop, echo=echo)
     for line in problems[: args.problems]:
         echo("   ", line)
@@ -163,6 +168,12 @@ def _evaluate_tracker(cases: list[Any], args: Any, echo: Echo) -> bool:
     for line in problems[: args.problems]:
         echo("   ", line)
     return all(t.recall >= 0.9 and not t.precision < 0.95 for t in core.values())
+
+
+def _regroup(case: Any) -> Any:
+    """The case with its labels grouped by the request part that carried them."""
+    labels = [replace(label, group=case.flow.carrier) for label in case.labels]
+    return SimpleNamespace(flow=case.flow, messages=case.messages, labels=labels)
 
 
 def _numeric_key(path: str) -> bool:
