@@ -86,7 +86,7 @@ def diff_reports(
     b = _side(new, "new")
     added_hits = _unmatched_hits(b, a)
     removed_hits = _unmatched_hits(a, b)
-    units = _pair_destinations(a, b)
+    units, gone, arrived = _pair_destinations(a, b)
 
     changed: list[dict[str, Any]] = []
     changed += _country_property_changes(a, b)
@@ -102,6 +102,11 @@ def diff_reports(
         "added": _level(b, a, added_hits, policy, report=new),
         "removed": _level(a, b, removed_hits, policy, report=old),
         "changed": changed,
+        # Destinations no old (new) one matched, with what they received: the page's tables.
+        "destinations": {
+            "added": [_dest_dict(d) for d in sorted(arrived, key=_dest_order)],
+            "removed": [_dest_dict(d) for d in sorted(gone, key=_dest_order)],
+        },
         "sessions": {"old": _summary(a, old, policy), "new": _summary(b, new, policy)},
     }
 
@@ -143,8 +148,8 @@ def _side(report: dict[str, Any], which: str) -> _Side:
         dest = dests.get(host)
         if dest is None:  # a finding whose host has no destination entry: build one
             dest = dests[host] = _Dest(host, domain=registrable_domain(host))
-            if country:
-                dest.countries.add(country)
+        if country:  # the server's country: the destination was there too
+            dest.countries.add(country)
         owner = _str(finding.get("owner")) or dest.owner
         dest.owner = dest.owner or owner
         hit = hits.setdefault((prop, country, host), _Hit(prop, country, host, dest.domain, owner))
@@ -272,8 +277,11 @@ def _report_policy_marks(report: dict[str, Any]) -> dict[tuple[str, str | None, 
 _Unit = tuple[str, str, list[_Dest], list[_Dest]]  # matched_by, label, old hosts, new hosts
 
 
-def _pair_destinations(a: _Side, b: _Side) -> list[_Unit]:
-    """Pair old and new destinations: exact host, then registrable domain, then owner."""
+def _pair_destinations(a: _Side, b: _Side) -> tuple[list[_Unit], list[_Dest], list[_Dest]]:
+    """Pair old and new destinations: exact host, then registrable domain, then owner.
+
+    Returns the pairs, and the old and the new destinations that nothing matched.
+    """
     units: list[_Unit] = []
     old_left = dict(a.dests)
     new_left = dict(b.dests)
@@ -289,7 +297,24 @@ def _pair_destinations(a: _Side, b: _Side) -> list[_Unit]:
             for dest in news:
                 new_left.pop(dest.host)
             units.append((attr, key, olds, news))
-    return units
+    return units, list(old_left.values()), list(new_left.values())
+
+
+def _dest_order(dest: _Dest) -> tuple[int, int, str]:
+    return (-len(dest.properties), -dest.flows, dest.host)
+
+
+def _dest_dict(dest: _Dest) -> dict[str, Any]:
+    return {
+        "host": dest.host,
+        "domain": dest.domain,
+        "owner": dest.owner,
+        "countries": sorted(dest.countries),
+        "properties": sorted(dest.properties),
+        "flows": dest.flows,
+        "bytes_sent": dest.bytes_sent,
+        "plaintext": dest.plaintext,
+    }
 
 
 def _group(dests: Iterable[_Dest], attr: str) -> dict[str, list[_Dest]]:

@@ -64,6 +64,8 @@ def render_html(diff: dict[str, Any], hits: Sequence[GateHit] = ()) -> str:
             "volume": volume[:MAX_HTML_ROWS],
             "hidden": max(0, len(destination_changes) - MAX_HTML_ROWS)
             + max(0, len(volume) - MAX_HTML_ROWS),
+            "new_destinations": diff["destinations"]["added"][:MAX_HTML_ROWS],
+            "gone_destinations": diff["destinations"]["removed"][:MAX_HTML_ROWS],
             "hits": list(hits),
             "headline": headline(diff),
             "max_rows": MAX_HTML_ROWS,

@@ -85,6 +85,27 @@ def test_renamed_cdn_host_matches_by_registrable_domain() -> None:
         ["cdn-b7.example-cdn.com"],
     )
     assert _changes(diff, "properties") == []
+    # Matched, so not in the tables of destinations that are really new or gone.
+    assert diff["destinations"] == {"added": [], "removed": []}
+
+
+def test_unmatched_destinations_are_listed_with_what_they_receive() -> None:
+    old = report("v1", destinations=[destination("gone.example.org", countries=["DE"])])
+    new = report(
+        "v2",
+        findings=[finding("imei", "log.tencent.cn", "CN", owner="Tencent")],
+        destinations=[destination("log.tencent.cn", owner="Tencent", plaintext=True, flows=3)],
+    )
+    diff = diff_reports(old, new)
+    [arrived] = diff["destinations"]["added"]
+    assert arrived["host"] == "log.tencent.cn"
+    assert (arrived["owner"], arrived["countries"], arrived["properties"]) == (
+        "Tencent",
+        ["CN"],
+        ["imei"],
+    )
+    assert (arrived["flows"], arrived["plaintext"]) == (3, True)
+    assert [d["host"] for d in diff["destinations"]["removed"]] == ["gone.example.org"]
 
 
 def test_destination_matches_by_owner_when_domain_changes() -> None:

@@ -293,6 +293,20 @@ DIFF_SCHEMA: dict[str, Any] = {
             },
         },
         "policy": {"type": ["object", "null"]},
+        "destinations": {
+            "type": "object",
+            "required": ["added", "removed"],
+            "properties": {
+                side: {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["host", "domain", "owner", "countries", "properties"],
+                    },
+                }
+                for side in ("added", "removed")
+            },
+        },
         "sessions": {"type": "object", "required": ["old", "new"]},
         "gates": {
             "type": "array",
