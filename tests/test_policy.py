@@ -110,3 +110,48 @@ def test_iso_list_has_every_assigned_code() -> None:
     assert len(ISO_COUNTRIES) == 250  # 249 assigned + XK
     assert {"CN", "GR", "GB", "XK", "TW", "HK"} <= ISO_COUNTRIES
     assert not {"EL", "UK", "EU", "ZZ"} & ISO_COUNTRIES
+
+
+# --- the policy in a session report (leakmap report --policy), through the real import path -------
+
+
+def test_session_report_marks_findings_outside_the_policy(tmp_path: Path) -> None:
+    import json
+
+    from analyzer.cli import main
+    from analyzer.importer import import_files
+    from analyzer.store import Store
+    from tests.support.diff import HarRequest, write_har
+    from tests.support.mmdb import write_country_db
+
+    imei = "356938035643809"
+    har = write_har(
+        tmp_path / "s.har",
+        [
+            HarRequest(f"https://log.example.cn/r?imei={imei}", "127.0.0.21"),
+            HarRequest(f"https://api.example.de/r?imei={imei}", "127.0.0.22"),
+            HarRequest(f"https://api.example.us/r?imei={imei}", "127.0.0.23"),
+        ],
+    )
+    db = tmp_path / "leakmap.db"
+    with Store(str(db)) as store:
+        import_files(store, [har], session="s")
+    geoip = write_country_db(
+        tmp_path / "c.mmdb",
+        {"127.0.0.21/32": "CN", "127.0.0.22/32": "DE", "127.0.0.23/32": "US"},
+    )
+    profile = _write(tmp_path, f'[device]\nname = "p"\n[known]\nimei = "{imei}"\n', "p.toml")
+    strict = _write(
+        tmp_path, '[policy]\nname = "eu-strict"\nextends = "eu-adequacy"\nexcluded = ["US"]\n'
+    )
+    out = tmp_path / "report.json"
+    args = ["--db", str(db), "--geoip-db", str(geoip), "--profile", str(profile)]
+    code = main(["report", "s", *args, "--policy", str(strict), "--format", "json", "-o", str(out)])
+    assert code == 0
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["policy"]["name"] == "eu-strict"
+    marks = {f["country"]: f["allowed"] for f in report["findings"] if f["property"] == "imei"}
+    assert marks == {"CN": False, "DE": True, "US": False}
+    page = tmp_path / "report.html"
+    assert main(["report", "s", *args, "--policy", "eu-adequacy", "-o", str(page)]) == 0
+    assert "outside policy" in page.read_text(encoding="utf-8")
