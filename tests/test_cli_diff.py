@@ -436,3 +436,27 @@ def test_html_to_stdout_with_dash(lab: dict[str, Path], capsys: pytest.CaptureFi
     assert captured.out.startswith("<!doctype html>")
     assert "leakmap diff: v6.2" in captured.err
     assert not Path("-").exists()
+
+
+# --- the same on every database the store supports (SQLite, PostgreSQL) --------------------------
+
+
+def test_diff_on_each_database(
+    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with Store(db_url) as store:
+        for name, requests in (("old", V62), ("new", V63)):
+            har = write_har(tmp_path / f"{name}.har", requests)
+            import_files(store, [har], session=name, app="com.example.app")
+    geoip = write_country_db(
+        tmp_path / "country.mmdb", {f"{ip}/32": cc for ip, cc in COUNTRIES.items()}
+    )
+    profile = tmp_path / "device.toml"
+    profile.write_text(f'[device]\nname = "p"\n[known]\nimei = "{IMEI}"\n', encoding="utf-8")
+    args = ["--db", db_url, "--geoip-db", str(geoip), "--profile", str(profile)]
+    assert main(["diff", "old", "new", *args, "--format", "json", "--fail-on", "new-owner"]) == 1
+    diff = json.loads(capsys.readouterr().out)
+    validate_diff(diff)
+    added = {_key(f) for f in diff["added"]["findings"]}
+    assert ("imei", "CN", "log.qq.com") in added
+    assert {host for _, _, host in added} == {"log.qq.com"}
