@@ -194,3 +194,28 @@ def test_renderer_is_the_module_function() -> None:
     import analyzer.report as package
 
     assert package.render_html is html_report.render_html
+
+
+def test_a_closed_pipe_ends_quietly(lab: dict[str, str]) -> None:
+    import subprocess
+    import sys
+
+    with Store(lab["db"]) as store:  # output well beyond a pipe's 64 KiB buffer
+        make_session(
+            store, "big", [flow(f"https://a{n}.example-cn.com/?imei={IMEI}") for n in range(1500)]
+        )
+    leakmap = Path(sys.executable).parent / "leakmap"
+    with subprocess.Popen(
+        [str(leakmap), "report", "big", "--db", lab["db"], "--profile", lab["profile"],
+         "--format", "json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    ) as process:
+        assert process.stdout is not None and process.stderr is not None
+        assert process.stdout.read(1) == b"{"
+        process.stdout.close()  # as `| head -c 1` does
+        stderr = process.stderr.read().decode()
+        assert process.wait(timeout=120) == 0
+    assert "Traceback" not in stderr
+    assert "BrokenPipe" not in stderr

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -62,7 +65,7 @@ def report_command(
         raise LeakmapError(f"unknown --format {fmt!r} (choose from {', '.join(FORMATS)})")
     if output is None:
         output = str(default_path(session, fmt)) if fmt in ("html", "har") else "-"
-    with Store(db, create=False) as store:
+    with Store(db, create=False) as store, _quiet_broken_pipe():
         written = write_report(
             store,
             session,
@@ -85,6 +88,17 @@ def report_command(
         typer.echo("\r\033[K", err=True, nl=False)
     if written is not None:
         typer.echo(f"report: {written}", err=True)
+
+
+@contextlib.contextmanager
+def _quiet_broken_pipe() -> Iterator[None]:
+    """``leakmap report S -f csv | head`` ends quietly, as other command-line tools do."""
+    try:
+        yield
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # Python's own flush at exit would fail again
+        raise typer.Exit(0) from None
 
 
 def _progress(stage: str, count: int) -> None:
