@@ -460,3 +460,15 @@ def test_diff_on_each_database(
     added = {_key(f) for f in diff["added"]["findings"]}
     assert ("imei", "CN", "log.qq.com") in added
     assert {host for _, _, host in added} == {"log.qq.com"}
+
+
+def test_unreadable_geoip_file_is_a_data_error(
+    lab: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    bogus = lab["folder"] / "not-a-database.mmdb"
+    bogus.write_bytes(b"this is not a MaxMind file")
+    code = main(["diff", "v6.2", "v6.3", "--db", str(lab["db"]), "--geoip-db", str(bogus)])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("leakmap: error:") and err.count("\n") == 1
+    assert "not-a-database.mmdb" in err
