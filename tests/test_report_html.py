@@ -211,3 +211,33 @@ def test_empty_session_renders(store: Store, geo: GeoResolver) -> None:
     session = make_session(store, "empty", [], app=None, app_version=None, device=None)
     page = render_html(summarise(store, session, [], geo))
     assert "No personal data was found in the inspected traffic." in page
+
+
+def test_evidence_stays_bounded_across_sections(
+    store: Store, geo: GeoResolver, monkeypatch
+) -> None:
+    monkeypatch.setattr(html_report, "MAX_HOST_GROUPS", 10)
+    monkeypatch.setattr(html_report, "MAX_EXAMPLES", 8)
+    monkeypatch.setattr(html_report, "MAX_ROWS", 4)
+    records = [
+        flow(f"http://h{n}.example-cn.com/{k}?id=x", server_ip=CN_IP, at=n)
+        for n in range(6)
+        for k in range(3)
+    ]
+    session = make_session(store, "wide", records)
+    properties = ["deviceId", "userId", "email"]
+    findings = [
+        HandFinding(flow_id, prop, value="abcdef123456")
+        for flow_id in flow_ids(store, session).values()
+        for prop in properties
+    ]
+    report = summarise(store, session, findings, geo)
+    assert sum(len(s["hosts"]) for s in report["evidence"]) == 18  # the dict keeps all
+    page = render_html(report)
+    assert page.count('<details class="ev-host"') == 10
+    assert page.count('<div class="example">') == 8
+    # What is not shown is counted, never silently dropped.
+    assert "2 more hosts (6 findings)" in page
+    assert "6 more hosts (18 findings)" in page
+    assert page.count('<tr><td><a href="#ev-') == 4  # plaintext rows
+    assert "14 more in the JSON and CSV reports." in page

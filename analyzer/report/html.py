@@ -26,8 +26,12 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 ASSETS = Path(__file__).resolve().parent / "assets"
 WORLD = Path(__file__).resolve().parent.parent / "data" / "world" / "countries.json"
 
-MAX_DESTINATION_ROWS = 2000  # rows in the HTML; the JSON and CSV keep all
+# Bounds of the page, whatever the session: the JSON and CSV keep everything.
+MAX_DESTINATION_ROWS = 2000  # destination rows
+MAX_ROWS = 2000  # rows of the plaintext, TLS-failure and connection tables
 MAX_HOSTS_PER_SECTION = 40  # evidence host groups shown per (property, country)
+MAX_HOST_GROUPS = 2000  # evidence host groups in the whole page
+MAX_EXAMPLES = 3000  # example requests in the whole page (at least one per group while it lasts)
 PAGE_SIZE = 25
 # Shading of the map: how many distinct personal properties a country received.
 BUCKETS = ((1, 1), (2, 2), (3, 4), (5, 8), (9, math.inf))
@@ -85,7 +89,7 @@ def render_html(report: dict[str, Any]) -> str:
     country_anchor = {
         code: f"cty-{n}" for n, code in enumerate(sorted(report["by_country"]), 1)
     }
-    evidence = [_bounded_section(section) for section in report["evidence"]]
+    evidence = _bounded_evidence(report["evidence"])
     return render_page(
         "report.html.j2",
         {
@@ -94,6 +98,13 @@ def render_html(report: dict[str, Any]) -> str:
             "headline": report["headline"],
             "destinations": destinations[:MAX_DESTINATION_ROWS],
             "destinations_hidden": max(0, len(destinations) - MAX_DESTINATION_ROWS),
+            "rows": {
+                key: report[key][:MAX_ROWS] for key in ("plaintext", "tls_failures", "connections")
+            },
+            "rows_hidden": {
+                key: max(0, len(report[key]) - MAX_ROWS)
+                for key in ("plaintext", "tls_failures", "connections")
+            },
             "evidence": evidence,
             "world": world_map(report),
             "country_anchor": country_anchor,
@@ -177,15 +188,36 @@ def _level(count: int) -> int:
     return len(BUCKETS)
 
 
-def _bounded_section(section: dict[str, Any]) -> dict[str, Any]:
-    hosts = section["hosts"]
-    shown = hosts[:MAX_HOSTS_PER_SECTION]
-    return {
-        **section,
-        "hosts": shown,
-        "hosts_hidden": len(hosts) - len(shown),
-        "findings_hidden": sum(h["count"] for h in hosts[MAX_HOSTS_PER_SECTION:]),
-    }
+def _bounded_evidence(sections: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Evidence trimmed to the page's bounds; counts stay complete, so nothing looks smaller.
+
+    Every section keeps its first hosts (the busiest); examples are shared out evenly, at least
+    one per shown host while the page's budget lasts.
+    """
+    groups_left = MAX_HOST_GROUPS
+    wanted = sum(min(len(s["hosts"]), MAX_HOSTS_PER_SECTION) for s in sections)
+    # As many examples per group as the budget allows for all of them (at least one).
+    per_group = max(1, MAX_EXAMPLES // wanted) if wanted else 1
+    examples_left = MAX_EXAMPLES
+    out = []
+    for section in sections:
+        hosts = section["hosts"][: min(MAX_HOSTS_PER_SECTION, groups_left)]
+        groups_left -= len(hosts)
+        shown = []
+        for host in hosts:
+            keep = min(len(host["examples"]), per_group, examples_left)
+            examples_left -= keep
+            shown.append({**host, "examples": host["examples"][:keep]})
+        hidden = section["hosts"][len(hosts) :]
+        out.append(
+            {
+                **section,
+                "hosts": shown,
+                "hosts_hidden": len(hidden),
+                "findings_hidden": sum(h["count"] for h in hidden),
+            }
+        )
+    return out
 
 
 @functools.cache
