@@ -132,7 +132,8 @@ class _Group:
 
 
 class Summariser:
-    """Feed findings, then flows (in any order), TLS failures and connections; then ``result``."""
+    """Feed findings, then flows, WebSocket messages, TLS failures and connections; then
+    ``result``."""
 
     def __init__(
         self,
@@ -160,6 +161,7 @@ class Summariser:
         self._groups: dict[tuple[str, str, str], _Group] = {}
         self._first_left: dict[str, dict[str, Any]] = {}
         self._tls: dict[tuple[str, str | None, str | None], dict[str, Any]] = {}
+        self._websocket_hosts: dict[int, str] = {}  # WebSocket flow id -> host
         self._connections: dict[tuple[str, str | None, str | None, int | None], dict[str, Any]] = {}
         self.findings: list[dict[str, Any]] = []
         self.flows = 0
@@ -184,6 +186,8 @@ class Summariser:
         destination.flows += 1
         destination.plaintext_flows += plaintext
         destination.bytes_sent += _request_bytes(flow)
+        if getattr(flow, "websocket", False):
+            self._websocket_hosts[flow.id] = host
         if flow.server_ip:
             if flow.server_ip in destination.server_ips:
                 pass
@@ -206,6 +210,12 @@ class Summariser:
         # Popped so that memory holds only the findings of flows not yet seen.
         for finding in self._by_flow.pop(flow.id, ()):
             self._add_finding(finding, flow, host, place, destination, country, plaintext)
+
+    def add_websocket_message(self, message: Any) -> None:
+        """Messages the phone sent over a WebSocket count as bytes sent to its host."""
+        host = self._websocket_hosts.get(message.flow_id)
+        if host is not None and message.from_client:
+            self._destinations[host].bytes_sent += message.size or 0
 
     def add_tls_failure(self, failure: Any) -> None:
         host = failure.sni or failure.server_ip or "(unknown)"
@@ -711,6 +721,8 @@ def build_report(
         summariser.add_flow(flow)
         if progress and count % 5000 == 0:
             progress("flows", count)
+    for message in store.websocket_messages(info.id):
+        summariser.add_websocket_message(message)
     for failure in store.tls_failures(info.id):
         summariser.add_tls_failure(failure)
     for connection in store.connections(info.id):

@@ -249,3 +249,21 @@ def test_show_values_reveals_contexts_written_masked(store: Store, geo: GeoResol
     example = masked["evidence"][0]["hosts"][0]["examples"][0]
     assert example["context"] == f"imei={mask_value(imei)}&x=1"
     assert masked["first_left"][0]["anchor"] == masked["evidence"][0]["id"]
+
+
+def test_websocket_messages_count_as_bytes_sent(store: Store, geo: GeoResolver) -> None:
+    from analyzer.store import records as rec
+
+    session = make_session(
+        store,
+        "ws",
+        [
+            flow("https://ws.example-cn.com/socket", server_ip=CN_IP, websocket=True,
+                 mitm_id="w1"),
+            rec.WebSocketRecord("w1", True, True, 1.0, b"x" * 1000),
+            rec.WebSocketRecord("w1", False, True, 2.0, b"y" * 5000),  # received: not counted
+        ],
+    )
+    report = summarise(store, session, [], geo)
+    (destination,) = report["destinations"]
+    assert 1000 < destination["bytes_sent"] < 1500

@@ -181,21 +181,40 @@ def example_session(store: Store, name: str = "example") -> tuple[SessionInfo, l
     collect = ids[f"https://log.example-cn.com/collect?aaid={aaid}&lat=52.235"]
     findings = [
         HandFinding(
-            collect, "advertisingId", "query", "aaid", value=aaid,
-            context=f"aaid={aaid}&lat=52.235", explanation="the profile's advertising ID",
+            collect,
+            "advertisingId",
+            "query",
+            "aaid",
+            value=aaid,
+            context=f"aaid={aaid}&lat=52.235",
+            explanation="the profile's advertising ID",
         ),
         HandFinding(collect, "latitude", "query", "lat", value="52.235", context="lat=52.235"),
         HandFinding(
-            ids["https://log.example-cn.com/v2/report"], "imei", "body", "imei",
-            encoding="json", value="356938035643809", context='{"imei":"356938035643809"}',
+            ids["https://log.example-cn.com/v2/report"],
+            "imei",
+            "body",
+            "imei",
+            encoding="json",
+            value="356938035643809",
+            context='{"imei":"356938035643809"}',
         ),
         HandFinding(
-            ids[f"http://ads.tracker.test/px?idfa={aaid}"], "advertisingId", "query", "idfa",
-            value=aaid, context=f"idfa={aaid}",
+            ids[f"http://ads.tracker.test/px?idfa={aaid}"],
+            "advertisingId",
+            "query",
+            "idfa",
+            value=aaid,
+            context=f"idfa={aaid}",
         ),
         HandFinding(
-            ids["https://sg.example-cn.com/cfg"], "model", "header", "x-device-model",
-            method="key-name", confidence=0.6, value="Pixel 7",
+            ids["https://sg.example-cn.com/cfg"],
+            "model",
+            "header",
+            "x-device-model",
+            method="key-name",
+            confidence=0.6,
+            value="Pixel 7",
         ),
     ]
     return session, findings
@@ -215,6 +234,8 @@ def summarise(
     summariser.add_findings(findings)
     for row in store.iter_flows(session.id):
         summariser.add_flow(row)
+    for message in store.websocket_messages(session.id):
+        summariser.add_websocket_message(message)
     for failure in store.tls_failures(session.id):
         summariser.add_tls_failure(failure)
     for connection in store.connections(session.id):
