@@ -13,6 +13,7 @@ database, no files) and is what the tests drive with hand-made inputs.
 
 from __future__ import annotations
 
+import builtins
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -41,28 +42,45 @@ Progress = Callable[[str, int], None]
 
 
 class FindingLike(Protocol):
-    flow_id: int | None
-    property: str
-    location: str
-    path: str | None
-    encoding: str
-    method: str
-    confidence: float
-    value: str | None
-    context: str | None
-    explanation: str | None
+    @property
+    def flow_id(self) -> int | None: ...
+    @property
+    def location(self) -> str: ...
+    @property
+    def path(self) -> str | None: ...
+    @property
+    def encoding(self) -> str: ...
+    @property
+    def method(self) -> str: ...
+    @property
+    def confidence(self) -> float: ...
+    @property
+    def value(self) -> str | None: ...
+    @property
+    def context(self) -> str | None: ...
+    @property
+    def explanation(self) -> str | None: ...
+    # Last, and through builtins: a member named "property" shadows the decorator below it.
+    @builtins.property
+    def property(self) -> str: ...
 
 
 class GeoLike(Protocol):
-    country: str | None
-    asn: int | None
-    org: str | None
-    local: bool
+    @property
+    def country(self) -> str | None: ...
+    @property
+    def asn(self) -> int | None: ...
+    @property
+    def org(self) -> str | None: ...
+    @property
+    def local(self) -> bool: ...
 
 
 class OwnerLike(Protocol):
-    name: str
-    country: str | None
+    @property
+    def name(self) -> str: ...
+    @property
+    def country(self) -> str | None: ...
 
 
 class GeoLookup(Protocol):
