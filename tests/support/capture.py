@@ -10,9 +10,11 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -44,15 +46,32 @@ class Capture:
     db: str
     ca: Path
     servers: Servers
+    output: list[str] = field(default_factory=list)  # stdout and stderr lines, read as they come
+    _readers: list[threading.Thread] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        for stream in (self.process.stdout, self.process.stderr):
+            reader = threading.Thread(target=self._read, args=(stream,), daemon=True)
+            reader.start()
+            self._readers.append(reader)
+
+    def _read(self, stream: IO[bytes]) -> None:
+        for line in stream:
+            self.output.append(line.decode(errors="replace"))
 
     @property
     def proxy(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def stop(self) -> tuple[int, str]:
-        self.process.send_signal(signal.SIGINT)
-        out, err = self.process.communicate(timeout=60)
-        return self.process.returncode, err.decode() + out.decode()
+    def printed(self, text: str) -> bool:
+        return any(text in line for line in list(self.output))
+
+    def stop(self, sig: int = signal.SIGINT) -> tuple[int, str]:
+        self.process.send_signal(sig)
+        self.process.wait(timeout=60)
+        for reader in self._readers:
+            reader.join(10)
+        return self.process.returncode, "".join(self.output)
 
 
 @pytest.fixture
