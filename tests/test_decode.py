@@ -249,6 +249,15 @@ def test_broken_and_truncated_bodies_give_notes_not_exceptions() -> None:
     assert isinstance(fields, list)
 
 
+def test_form_like_text_cannot_make_the_parser_backtrack() -> None:
+    # With an ambiguous form pattern these inputs took exponential time (never returned).
+    hostile = "a=1&" + "&".join(["x" * 10] * 3000) + "&"
+    fields, _ = decode_flow(flow(hostile.encode(), content_type="text/plain"))
+    assert any(f.value.startswith("a=1&xxxxxxxxxx") for f in fields)
+    fields, _ = decode_flow(flow(json.dumps({"v": hostile + " "}).encode()))
+    assert any(f.path == "v" for f in fields)
+
+
 def test_decompression_bomb_is_bounded() -> None:
     bomb = gzip.compress(b"\0" * (50 * 1024 * 1024))
     limits = Limits(max_decoded_bytes=1024 * 1024)

@@ -19,7 +19,8 @@ from analyzer.decode.protobuf import looks_like_protobuf, parse_message
 from analyzer.decode.walker import Walker, join, printable_text
 
 MAX_RAW_CHARS = 256 * 1024  # raw text kept for known-value matching
-_FORM_BODY = re.compile(rb"[\w.\-\[\]%*+]+=[^&]*(?:&[\w.\-\[\]%*+]+=?[^&]*)*\s*")
+# Unambiguous (see walker._FORM): keys exclude "=" and "&", values exclude "&".
+_FORM_BODY = re.compile(rb"[\w.\-\[\]%*+]+=[^&]*(?:&[\w.\-\[\]%*+]+(?:=[^&]*)?)*")
 
 
 def decode_body(
@@ -114,7 +115,7 @@ def _parse(
     elif text is None:
         if looks_like_protobuf(data) and (message := parse_message(data)) is not None:
             walker.walk(message, location, prefix, "", join(chain, "protobuf"), depth + 1)
-    elif kind == "form" or (kind == "text" and _FORM_BODY.fullmatch(data)):
+    elif kind == "form" or (kind == "text" and _FORM_BODY.fullmatch(data.strip())):
         items = parse_qsl(text, keep_blank_values=True)
         walker.pairs(items, location, prefix, join(chain, "form"), depth + 1)
     elif kind == "xml" or (kind == "text" and text.lstrip().startswith("<")):

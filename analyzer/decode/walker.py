@@ -25,7 +25,10 @@ from analyzer.decode.protobuf import looks_like_protobuf, parse_message
 _BASE64 = re.compile(r"[A-Za-z0-9+/]{12,}={0,2}|[A-Za-z0-9_-]{12,}={0,2}")
 _HEX = re.compile(r"(?:[0-9a-fA-F]{2}){8,}")
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
-_FORM = re.compile(r"[\w.\-\[\]%]+=[^&\s]*(?:&[\w.\-\[\]%]*=?[^&\s]*)*")
+# Unambiguous on purpose (a key cannot contain "=" or "&", a value cannot contain "&"): a
+# pattern where key and value could take the same characters backtracks exponentially on
+# hostile input such as "a=1&xxxxxxxxxx&xxxxxxxxxx&...&".
+_FORM = re.compile(r"[\w.\-\[\]%]+=[^&\s]*(?:&[\w.\-\[\]%]+(?:=[^&\s]*)?)*")
 _PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _MIN_PRINTABLE = 0.95
