@@ -182,6 +182,14 @@ class Walker:
                     unquote(value), location, path, key, join(chain, "url"), depth + 1, parent
                 )
             return
+        if (
+            " " in value
+            and value[0] not in "{[ \t\r\n"
+            and "=" not in value
+            and "%" not in value
+            and not value.startswith(("Bearer ", "bearer "))
+        ):
+            return  # text with spaces and no JSON, form, URL or token syntax: nothing inside
         if depth >= self._max_depth or len(value) > self._max_value:
             self.budget.note(f"{location} {path}: not decoded further (depth or size)")
             return
