@@ -1,4 +1,4 @@
-"""``leakmap db``: the store's schema version, and upgrading a database written by an older leakmap."""
+"""``leakmap db``: the schema revision of a store, and upgrading one written by an older leakmap."""
 
 from __future__ import annotations
 
