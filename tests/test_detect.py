@@ -110,6 +110,13 @@ def test_cookie_names_need_a_strict_value_format() -> None:
     assert found == {("latitude", "lat"), ("longitude", "lon")}
 
 
+def test_url_route_words_are_weak_names() -> None:
+    found = detect({}, url="https://files.example.org/packages/00/ab/name-1.0.tar.gz")
+    assert found == []
+    found = detect({}, url="https://api.example.org/v1/imei/356938035643809")
+    assert [(f.property, f.location, f.path) for f in found] == [("imei", "path", "/3")]
+
+
 def test_placeholders_are_recorded_and_marked() -> None:
     found = detect({"idfa": "00000000-0000-0000-0000-000000000000", "mac": "02:00:00:00:00:00"})
     by_prop = {f.property: f for f in found}

@@ -32,8 +32,8 @@ STRONG_CONFIDENCE = 0.8
 CONTEXT_CONFIDENCE = 0.6
 # The User-Agent and Accept-Language headers are on every request by design: reporting them as
 # leaks would drown the findings; known values are still matched in them.
-# Formats that accept almost any text: in cookies, whose names servers choose for their session
-# handles, a name alone is no evidence.
+# Formats that accept almost any text: where names are chosen by servers (cookies) or are route
+# words (URL path segments), a name alone is no evidence.
 LOOSE_FORMATS = frozenset(
     {
         "short_text",
@@ -47,7 +47,7 @@ LOOSE_FORMATS = frozenset(
         "serial",
     }
 )
-IGNORED_HEADERS = frozenset({"user-agent", "accept-language"})
+IGNORED_HEADERS = frozenset({"user-agent", "x-user-agent", "accept-language"})
 
 _IMEI_WHY = "15 digits with a valid Luhn check digit and an IMEI reporting-body prefix"
 _EMAIL_AT = re.compile(r"(?<![A-Za-z0-9._%+\-])" + EMAIL.pattern)
@@ -94,8 +94,10 @@ def key_name_candidates(fields: Sequence[Field]) -> list[Candidate]:
         if found is None:
             continue
         rule, strong = found
-        if field.location == "cookie" and rule.format in LOOSE_FORMATS:
-            continue  # cookie names are the server's session handles (Google's "SSID", "SID")
+        if field.location in ("cookie", "path") and rule.format in LOOSE_FORMATS:
+            # Cookie names are the server's session handles (Google's "SSID"); the segment
+            # before a path segment is a route word ("/packages/00/"): weak evidence alone.
+            continue
         prop_for_check = COMPOSITE_RULES.get(rule.name, rule.name)
         for prop, value in rule.check(prop_for_check, field.value):
             remark = mark(prop, value)
