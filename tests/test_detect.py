@@ -8,13 +8,19 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analyzer.detect import DETECTOR_VERSION, Detector, Finding, mask_value
 from analyzer.detect.aliases import table
 from analyzer.detect.corpus import DECOY_FIELDS, named_fields_corpus, score
+from analyzer.profile import profile_from_dict
 from analyzer.vocabulary import PROPERTIES
 
 DETECTOR = Detector()
+FUZZ_DETECTOR = Detector(
+    profile_from_dict({"known": {"imei": "356938035643809", "email": "a@b.org", "osVersion": "14"}})
+)
 
 
 def detect(body: dict[str, Any], **extra: Any) -> list[Finding]:
@@ -192,3 +198,27 @@ def test_no_false_positives_among_decoys_of_the_named_corpus() -> None:
     decoy_paths = {path for path, _ in DECOY_FIELDS}
     for _, findings in cases:
         assert not decoy_paths & {f.path for f in findings}
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    body=st.binary(max_size=400) | st.text(max_size=400).map(str.encode),
+    url=st.text(max_size=80),
+    header=st.text(max_size=60),
+)
+def test_hostile_flows_never_raise_and_findings_are_well_formed(
+    body: bytes, url: str, header: str
+) -> None:
+    flow = SimpleNamespace(
+        id=1,
+        url="https://h.example/" + url,
+        request_headers=[["X-A", header], ["Cookie", header]],
+        request_body=body,
+        request_body_truncated=False,
+        request_content_encoding=None,
+        request_content_type=None,
+    )
+    for finding in FUZZ_DETECTOR.detect(flow):
+        assert finding.property in PROPERTIES
+        assert finding.location in ("query", "path", "header", "cookie", "body", "websocket")
+        assert 0 < finding.confidence <= 1
