@@ -226,8 +226,12 @@ class Summariser:
         country.flows += 1
         country.hosts[host] = None
         # Popped so that memory holds only the findings of flows not yet seen.
-        for finding in self._by_flow.pop(flow.id, ()):
-            self._add_finding(finding, flow, host, place, destination, country, plaintext)
+        findings = self._by_flow.pop(flow.id, ())
+        # Every personal value of the flow is masked in each example (URL and context), not just
+        # the one it is about: an IMEI in the path would show beside a masked e-mail.
+        values = tuple({f.value for f in findings if f.value})
+        for finding in findings:
+            self._add_finding(finding, flow, host, place, destination, country, plaintext, values)
 
     def add_websocket_message(self, message: Any) -> None:
         """Messages the phone sent over a WebSocket count as bytes sent to its host."""
@@ -354,6 +358,7 @@ class Summariser:
         destination: _Destination,
         country: _Country,
         plaintext: bool,
+        flow_values: tuple[str, ...] = (),
     ) -> None:
         prop = finding.property
         value = self._shown(finding.value)
@@ -390,7 +395,7 @@ class Summariser:
         group.count += 1
         group.plaintext += plaintext
         if len(group.examples) < self.examples:
-            group.examples.append(self._example(finding, flow, value, when, plaintext))
+            group.examples.append(self._example(finding, flow, value, when, plaintext, flow_values))
         first = self._first_left.get(prop)
         start = flow.timestamp_start
         if first is None or (start is not None and (first["_t"] is None or start < first["_t"])):
@@ -420,7 +425,13 @@ class Summariser:
         )
 
     def _example(
-        self, finding: FindingLike, flow: Any, value: str | None, when: str | None, plain: bool
+        self,
+        finding: FindingLike,
+        flow: Any,
+        value: str | None,
+        when: str | None,
+        plain: bool,
+        flow_values: tuple[str, ...] = (),
     ) -> dict[str, Any]:
         context = finding.context
         if context and finding.value:
@@ -430,11 +441,17 @@ class Summariser:
                 context = context.replace(masked, finding.value)
             else:
                 context = context.replace(finding.value, masked)
+        if context and not self.show_values:
+            # Other values of the same flow may sit in this one's context: mask them too.
+            for other in sorted(set(flow_values), key=len, reverse=True):
+                if len(other) >= 3:
+                    context = context.replace(other, self.mask(other))
+        shown_url = self._url_shown(flow.url or flow.host or "", finding, flow_values)
         return {
             "flow_id": finding.flow_id,
             "time": when,
             "request_line": _cap(
-                f"{flow.method or '?'} {self._url_shown(flow.url or flow.host or '', finding)}",
+                f"{flow.method or '?'} {shown_url}",
                 MAX_TEXT,
             ),
             "location": finding.location,
@@ -448,13 +465,15 @@ class Summariser:
             "plaintext": plain,
         }
 
-    def _url_shown(self, url: str, finding: FindingLike) -> str:
-        """The URL with the value masked, and every query value too: any may be personal."""
+    def _url_shown(self, url: str, finding: FindingLike, flow_values: tuple[str, ...] = ()) -> str:
+        """The URL with the flow's personal values masked, and every query value too: any may
+        be personal."""
         if self.show_values:
             return url
-        if finding.value and len(finding.value) >= 3:
-            for form in {finding.value, quote(finding.value, safe=""), quote_plus(finding.value)}:
-                url = url.replace(form, self.mask(finding.value))
+        values = {v for v in (finding.value, *flow_values) if v and len(v) >= 3}
+        for personal in sorted(values, key=len, reverse=True):  # a longer one may hold another
+            for form in {personal, quote(personal, safe=""), quote_plus(personal)}:
+                url = url.replace(form, self.mask(personal))
         base, sep, query = url.partition("?")
         if not sep:
             return base
