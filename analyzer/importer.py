@@ -186,8 +186,10 @@ def _load_har(path: Path, compressed: bool) -> Any:
             )
         data = path.read_bytes()
         if compressed:
-            data = _decompress(data, MAX_HAR_BYTES)
+            data = _decompress(path, data, MAX_HAR_BYTES)
         return json.loads(data.decode("utf-8-sig"))
+    except RecursionError:
+        raise LeakmapError(f"{path}: JSON too deeply nested to be a HAR file") from None
     except (zlib.error, gzip.BadGzipFile, EOFError) as error:
         raise LeakmapError(f"{path}: compressed HAR cannot be decompressed ({error})") from None
     except UnicodeDecodeError:
@@ -200,12 +202,12 @@ def _load_har(path: Path, compressed: bool) -> Any:
         raise LeakmapError(f"{path}: {error.strerror or error}") from None
 
 
-def _decompress(data: bytes, limit: int) -> bytes:
+def _decompress(path: Path, data: bytes, limit: int) -> bytes:
     wbits = 31 if data[:2] == b"\x1f\x8b" else 15
     decompressor = zlib.decompressobj(wbits)
     out = decompressor.decompress(data, limit + 1)
     if len(out) > limit or decompressor.unconsumed_tail:
-        raise LeakmapError(f"compressed HAR expands beyond {limit >> 20} MiB")
+        raise LeakmapError(f"{path}: compressed HAR expands beyond {limit >> 20} MiB")
     if not decompressor.eof:
         raise zlib.error("truncated compressed data")
     return out

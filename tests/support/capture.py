@@ -129,4 +129,4 @@ def curl(
     command = ["curl", "-sS", "--max-time", "30", "--proxy", capture.proxy, "--noproxy", ""]
     if trust_proxy:
         command += ["--cacert", str(capture.ca)]
-    return subprocess.run([*command, *args, url], capture_output=True, timeout=60)
+    return subprocess.run([*command, *args, url], capture_output=True, timeout=900)
