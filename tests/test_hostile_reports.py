@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import pytest
 from playwright.sync_api import Browser, Dialog, Page, sync_playwright
@@ -30,7 +31,9 @@ from analyzer.geo import GeoResolver
 from analyzer.importer import import_files
 from analyzer.owners import OwnerMap
 from analyzer.profile import load_profile
+from analyzer.report.csvout import write_csv
 from analyzer.report.html import render_html
+from analyzer.report.jsonout import write_json
 from analyzer.store import Store
 from analyzer.summary import Summariser
 from tests.support import hostile as h
@@ -81,7 +84,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
             store,
             [h.write_har(folder / "hostile.har", h.hostile_entries())],
             session="hostile",
-            app=h.SCRIPT,
+            app=h.SCRIPT + h.ANSI,
             device=h.IMG,
             platform=h.META,
         )
@@ -179,7 +182,9 @@ def test_json_report_keeps_payloads_as_data(world: World, tmp_path: Path, show: 
     )
     document = json.loads(path.read_text(encoding="utf-8"))  # valid JSON
     findings = document["findings"]
-    assert document["session"]["app"] == h.SCRIPT and document["session"]["device"] == h.IMG
+    assert (
+        document["session"]["app"] == h.SCRIPT + h.ANSI and document["session"]["device"] == h.IMG
+    )
     orgs = {f["org"] for f in findings}
     # GeoIP names lose control and bidi characters (terminal escapes); the rest is kept whole.
     assert {h.printable(org) for _, _, org in h.SERVERS.values()} <= orgs
@@ -214,6 +219,8 @@ def test_csv_cells_never_start_a_formula(world: World, tmp_path: Path, show: boo
     for cell in cells:
         assert not cell.startswith(FORMULA_START), cell[:80]
     # The formulas are still there, defused, as data.
+    hosts = {row[header.index("host")] for row in body}
+    assert {"'=1+2.evil.test", "'-2+3.evil.test"} <= hosts
     org = header.index("org")
     assert "'" + h.FORMULAS[0] in {row[org] for row in body}
     paths = {row[header.index("path")] for row in body}
@@ -223,6 +230,63 @@ def test_csv_cells_never_start_a_formula(world: World, tmp_path: Path, show: boo
     assert h.printable(h.NUL + h.BIDI) in {row[org] for row in body}
     if show:
         assert h.SCRIPT in {row[header.index("value")] for row in body}
+
+
+def _owner_report(world: World, *, show_values: bool = True) -> dict[str, Any]:
+    """The hostile session as ``build_report`` makes it, but with the payload owner map."""
+    owners = OwnerMap.load(world.owners)
+    with Store(world.db, create=False) as store:
+        info = store.session("hostile")
+        findings, notes = findings_for_session(store, info, load_profile(world.profile))
+        summariser = Summariser(
+            info,
+            geo=GeoResolver(world.country_db, world.asn_db),
+            owners=owners,
+            show_values=show_values,
+            mask=mask_value,
+        )
+        summariser.add_findings(findings)
+        for flow in store.iter_flows(info.id):
+            summariser.add_flow(flow)
+        for message in store.websocket_messages(info.id):
+            summariser.add_websocket_message(message)
+    return summariser.result(notes=[str(n) for n in notes])
+
+
+def test_owner_names_in_csv_and_json(world: World) -> None:
+    report = _owner_report(world)
+    out = io.StringIO()
+    write_csv(report, out)
+    rows = list(csv.DictReader(io.StringIO(out.getvalue(), newline="")))
+    owners = {row["owner"] for row in rows}
+    assert {h.STYLE_SCRIPT, h.IMG, "'" + h.FORMULAS[1]} <= owners
+    assert not any(cell.startswith(FORMULA_START) for row in rows for cell in row.values())
+    out = io.StringIO()
+    write_json(report, out)
+    document = json.loads(out.getvalue())
+    assert set(h.OWNED.values()) <= {d["owner"] for d in document["destinations"]}
+
+
+def test_websocket_messages_both_ways_are_stored(world: World) -> None:
+    """The import keeps what the server sent too, payloads intact, though only what the phone
+    sent is searched for personal data."""
+    with Store(world.db, create=False) as store:
+        messages = list(store.websocket_messages(store.session("hostile").id))
+    received = [m for m in messages if not m.from_client]
+    sent = [m for m in messages if m.from_client]
+    assert len(received) == len(sent) == len(h.PAYLOADS)
+    assert any(h.NUL.encode() in bytes(m.content) for m in received)
+    assert any(h.META.encode() in bytes(m.content) for m in received)
+
+
+def test_masked_html_holds_no_value_in_clear(world: World, tmp_path: Path) -> None:
+    """Without --show-values no personal value is in the file, in any form a URL gives it,
+    even in an example about another value of the same request."""
+    html = _cli_report(world, "hostile", "html", tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "api0.tracker-one.com" in html and "&lt;script&gt;window.__pwned=1" in html
+    for value in (h.IMEI, h.EMAIL, h.ADID):
+        for form in {value, quote(value, safe=""), quote_plus(value)}:
+            assert form not in html, form
 
 
 # --- the session report in Chromium ------------------------------------------------------------
@@ -314,23 +378,7 @@ def test_session_report_runs_nothing(
 @pytest.mark.browser
 def test_owner_names_are_text(browser: Browser, world: World, tmp_path: Path) -> None:
     """Owner names from a custom owner map, through the real detector, summariser and page."""
-    owners = OwnerMap.load(world.owners)
-    with Store(world.db, create=False) as store:
-        info = store.session("hostile")
-        findings, notes = findings_for_session(store, info, load_profile(world.profile))
-        summariser = Summariser(
-            info,
-            geo=GeoResolver(world.country_db, world.asn_db),
-            owners=owners,
-            show_values=True,
-            mask=mask_value,
-        )
-        summariser.add_findings(findings)
-        for flow in store.iter_flows(info.id):
-            summariser.add_flow(flow)
-        for message in store.websocket_messages(info.id):
-            summariser.add_websocket_message(message)
-    report = summariser.result(notes=[str(n) for n in notes])
+    report = _owner_report(world)
     assert {d["owner"] for d in report["destinations"]} >= set(h.OWNED.values())
     path = tmp_path / "owners.html"
     path.write_text(render_html(report), encoding="utf-8")
@@ -368,12 +416,18 @@ def test_owner_names_are_text(browser: Browser, world: World, tmp_path: Path) ->
 
 
 @pytest.mark.browser
-def test_diff_report_runs_nothing(browser: Browser, world: World, tmp_path: Path) -> None:
+def test_diff_report_runs_nothing(
+    browser: Browser, world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "diff.html"
     assert (
         main(["diff", "clean", "hostile", *world.analysis(), "--format", "html", "-o", str(path)])
         == 0
     )
+    terminal = capsys.readouterr()
+    assert h.SCRIPT in terminal.out  # the app's name, in the summary printed
+    assert "\x1b" not in terminal.out + terminal.err  # no terminal escape passed through
+    assert "\u202e" not in terminal.out
     watched = Watched(browser, path)
     watched.assert_inert()
     text = watched.text()

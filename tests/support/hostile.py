@@ -29,6 +29,7 @@ CSS = "</style><style>*{background:url(http://127.0.0.1:1/css)}</style>"
 BIDI = "\u202egnp.exe\u202d \u2066rtl\u2069 \u200fmark"
 NUL = "nul\x00<script>window.__pwned=7</script>"
 META = '<meta http-equiv="refresh" content="0;url=http://127.0.0.1:1/">'
+ANSI = "\x1b]0;pwned\x07\x1b[2J\x1b[31m"  # terminal title, clear screen, colour
 LONG = "<i>" + "L" * 100_000 + "</i>"  # 100 KB
 FORMULAS = ['=HYPERLINK("http://127.0.0.1:1/","x")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(1)"]
 
@@ -41,6 +42,8 @@ HOST_PAYLOADS = [
     "{{7*7}}.evil.test",
     "\u202eevil.test",
     "javascript.evil.test",
+    "=1+2.evil.test",  # a formula, for the CSV
+    "-2+3.evil.test",
 ]
 
 # The test phone. Some of its own values are payloads, so with --show-values the finding's value
