@@ -114,6 +114,12 @@ def start_proxy(
     raise SystemExit(f"{mode}: mitmdump did not start: {process.communicate()[1].decode()}")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def stored_flows(db: Path, session: str) -> int:
     sys.path.insert(0, str(ROOT))
     from analyzer.store import Store
@@ -132,6 +138,9 @@ async def main() -> None:
     server = await upstream("127.0.0.2", target_port)
     target = f"127.0.0.2:{target_port}"
     rates: dict[str, list[float]] = {"bare": [], "leakmap": [], "save": []}
+    # CPU time of the proxy process per request: far less sensitive to a noisy machine than
+    # requests/s, and it includes the recorder's writer thread.
+    cpu: dict[str, list[float]] = {mode: [] for mode in rates}
     sent_total = stored_total = 0
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
@@ -140,14 +149,19 @@ async def main() -> None:
                 port = free_port("127.0.0.1")
                 process, db = start_proxy(mode, port, workdir, round_no)
                 warm = await load(port, target, 1.0)  # warm-up: stored, not timed
-                start = time.monotonic()
+                start, cpu_start = time.monotonic(), cpu_seconds(process.pid)
                 count = await load(port, target, options.seconds)
                 elapsed = time.monotonic() - start
+                await asyncio.sleep(0.5)  # let the writer commit its last batch
+                cpu[mode].append((cpu_seconds(process.pid) - cpu_start) / count * 1e6)
                 process.send_signal(signal.SIGINT)
                 process.wait(120)
                 rate = count / elapsed
                 rates[mode].append(rate)
-                line = f"round {round_no + 1} {mode:8} {rate:8.0f} req/s"
+                line = (
+                    f"round {round_no + 1} {mode:8} {rate:8.0f} req/s "
+                    f"{cpu[mode][-1]:6.0f} us CPU/request"
+                )
                 if db is not None:
                     stored = stored_flows(db, f"bench-{round_no}")
                     sent = warm + count
@@ -162,9 +176,13 @@ async def main() -> None:
         f"\nmedian of {options.rounds} rounds, {options.seconds:.0f} s each, {CONCURRENCY} "
         f"connections, {len(BODY)} B POST bodies, {os.cpu_count()} CPUs"
     )
+    bare_cpu = statistics.median(cpu["bare"])
     for mode, values in rates.items():
-        median = statistics.median(values)
-        print(f"  {mode:8} {median:8.0f} req/s   {median / bare:5.2f}x bare mitmdump")
+        median, cost = statistics.median(values), statistics.median(cpu[mode])
+        print(
+            f"  {mode:8} {median:8.0f} req/s   {median / bare:5.2f}x bare mitmdump   "
+            f"{cost:5.0f} us CPU/request = {bare_cpu / cost:5.2f}x bare's throughput per CPU"
+        )
     print(f"  leakmap flows sent {sent_total}, stored {stored_total}, "
           f"lost {sent_total - stored_total}")  # fmt: skip
 
