@@ -23,7 +23,8 @@ from analyzer.decode.fields import Budget, Field
 from analyzer.decode.protobuf import looks_like_protobuf, parse_message
 
 _BASE64 = re.compile(r"[A-Za-z0-9+/]{12,}={0,2}|[A-Za-z0-9_-]{12,}={0,2}")
-_HEX = re.compile(r"(?:[0-9a-fA-F]{2}){8,}")
+# One class repeated (not pairs): a repeated group costs ~75 bytes of regex stack per character.
+_HEX = re.compile(r"[0-9a-fA-F]{16,}")
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 # Unambiguous on purpose (a key cannot contain "=" or "&", a value cannot contain "&"): a
 # pattern where key and value could take the same characters backtracks exponentially on
@@ -235,7 +236,7 @@ class Walker:
             return
         if len(text) == 36 and text.count("-") == 4 and _UUID.fullmatch(text):
             return  # a UUID: nothing inside
-        if _HEX.fullmatch(text):
+        if not len(text) & 1 and _HEX.fullmatch(text):
             # Hex-encoded text (not a hash or random bytes): high nibbles all 2..7.
             if len(text) >= 16 and not text[::2].strip(_HEX_TEXT_NIBBLES):
                 decoded_text = printable_text(bytes.fromhex(text))
