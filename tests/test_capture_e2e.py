@@ -29,7 +29,7 @@ from tests.support.capture import (
     curl,
     start_capture,
 )
-from tests.support.net import wait_for
+from tests.support.net import free_udp_port, wait_for
 
 
 def test_capture_records_every_flow_with_server_ip_host_and_bodies(
@@ -170,3 +170,20 @@ def test_capture_refuses_a_session_name_that_exists(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert b"exists already" in result.stderr
     assert b"Traceback" not in result.stderr
+
+
+def test_capture_prints_how_to_connect_a_phone_and_a_wireguard_qr_code(
+    tmp_path: Path, sqlite_url: str, servers: Servers
+) -> None:
+    udp_port = free_udp_port()
+    capture = start_capture(
+        tmp_path, sqlite_url, servers, "--mode", "regular", "--mode", f"wireguard@{udp_port}"
+    )
+    wait_for(lambda: capture.printed("Ctrl-C ends the session"))
+    code, output = capture.stop()
+    assert code == 0, output
+    assert f"127.0.0.1:{capture.port}" in output  # the proxy address to set on the phone
+    assert "http://mitm.it" in output
+    assert "[Interface]" in output and f":{udp_port}" in output  # WireGuard client configuration
+    assert "\u2588" in output or "\u2580" in output  # the QR code, drawn with block characters
+    assert "Android" in output and "iOS" in output and "pinning" in output

@@ -16,6 +16,12 @@ def free_port(host: str) -> int:
         return int(sock.getsockname()[1])
 
 
+def free_udp_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
 def wait_for(condition: Callable[[], object], timeout: float = TIMEOUT) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
