@@ -7,6 +7,7 @@ per phone) may open a new PostgreSQL database at once: an advisory lock lets one
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.resources import files
@@ -19,6 +20,9 @@ from sqlalchemy import Engine, inspect, text
 from sqlalchemy.engine import Connection
 
 from analyzer.errors import LeakmapError
+
+# Alembic narrates every step at INFO; inside mitmproxy (which logs INFO) that is noise.
+logging.getLogger("alembic").setLevel(logging.WARNING)
 
 SQLITE_BEGIN = "leakmap_sqlite_begin"  # connection.info key: the BEGIN variant to use once
 _LOCK_ID = 0x1EA4_3A9  # PostgreSQL advisory lock held while creating or upgrading the schema
