@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import quote, quote_plus
 
 import pytest
-from playwright.sync_api import Browser, Dialog, Page, sync_playwright
+from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
 
 from analyzer.cli import main
 from analyzer.detect import mask_value
@@ -82,7 +82,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     with Store(db) as store:
         import_files(
             store,
-            [h.write_har(folder / "hostile.har", h.hostile_entries())],
+            [
+                h.write_har(folder / "hostile.har", h.hostile_entries()),
+                h.write_hostile_mitm(folder / "hostile.mitm"),
+            ],
             session="hostile",
             app=h.SCRIPT + h.ANSI,
             device=h.IMG,
@@ -204,6 +207,8 @@ def test_json_report_keeps_payloads_as_data(world: World, tmp_path: Path, show: 
         assert not values & set(h.KNOWN_PAYLOADS.values())
         assert h.IMEI not in path.read_text(encoding="utf-8")
     assert h.IMEI not in {d["host"] for d in document["destinations"]}
+    assert {h.SCRIPT, h.IMG, h.META} <= {c["host"] for c in document["connections"]}
+    assert any(h.HOST_PAYLOADS[1] in note for note in document["notes"])
 
 
 @pytest.mark.parametrize("show", [True, False])
@@ -329,7 +334,7 @@ def _exercise_report(watched: Watched) -> None:
         link = links.nth(n)
         target = (link.get_attribute("href") or "").lstrip("#")
         link.click()
-        assert page.locator(f"#{target}").is_visible()
+        expect(page.locator(f"#{target}")).to_be_visible()  # after the hashchange event
     pager.locator("button", has_text="show all").click()
     page.locator("#evidence-list details").evaluate_all("ds => ds.forEach(d => d.open = true)")
     # A hostile fragment: the page looks it up as an id, nothing more.
@@ -359,6 +364,12 @@ def test_session_report_runs_nothing(
         assert org in page.locator("#dest-table").text_content(), org
     for host in h.HOST_PAYLOADS[:3]:
         assert host in text
+    # Connections not decoded (blind spots), from the .mitm dump: SNI payloads as text.
+    connections = page.locator("#conn-table").text_content() or ""
+    for sni in (h.SCRIPT, h.IMG, h.SVG, h.META):
+        assert sni in connections, sni
+    notes = page.locator("#blind-spots ul.notes").text_content() or ""
+    assert h.HOST_PAYLOADS[1] in notes
     evidence = page.locator("#evidence-list").text_content() or ""
     for payload in h.PAYLOADS:
         assert _visible_text(payload) in evidence, payload

@@ -15,6 +15,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from mitmproxy import tcp
+from mitmproxy.io import FlowWriter
+from mitmproxy.test import tflow
+
 from tests.support.mmdb import write_asn_db, write_country_db
 
 # Each payload that runs sets window.__pwned; any that loads something hits 127.0.0.1:1.
@@ -221,6 +225,17 @@ def hostile_entries() -> list[dict[str, Any]]:
     for n, host in enumerate(HOST_PAYLOADS):
         ip = ips[n % len(ips)]
         entries.append(_entry(2000 + n, f"https://{host}/h?imei={IMEI}&ssid={SVG}", ip))
+        # Broken XML: the decoder's note about it names the (hostile) host.
+        entries.append(
+            _entry(
+                2100 + n,
+                f"https://{host}/xml",
+                ip,
+                method="POST",
+                headers=[("content-type", "application/xml")],
+                post={"mimeType": "application/xml", "text": f"<a><{SCRIPT}{IMEI}"},
+            )
+        )
     # WebSocket: payloads both ways; what the phone sends carries personal data.
     messages = []
     for n, evil in enumerate(PAYLOADS):
@@ -255,6 +270,27 @@ def hostile_entries() -> list[dict[str, Any]]:
 def clean_entries() -> list[dict[str, Any]]:
     """A small baseline without payloads, for the diff."""
     return [_entry(n, f"https://clean{n}.example.com/c?imei={IMEI}", CLEAN_IP) for n in range(3)]
+
+
+def write_hostile_mitm(path: Path) -> Path:
+    """A mitmproxy dump of TCP connections (not HTTP: blind spots) whose SNI and host are
+    payloads, and whose first bytes carry one."""
+    ips = list(SERVERS)
+    with path.open("wb") as handle:
+        writer = FlowWriter(handle)
+        for n, evil in enumerate([SCRIPT, IMG, SVG, META, BIDI, FORMULAS[0]]):
+            flow = tflow.ttcpflow(
+                messages=[
+                    tcp.TCPMessage(True, f"{evil}{IMEI}".encode(), 1_767_002_000.0 + n),
+                    tcp.TCPMessage(False, evil.encode(), 1_767_002_000.5 + n),
+                ]
+            )
+            flow.client_conn.sni = evil
+            flow.client_conn.timestamp_start = 1_767_002_000.0 + n
+            flow.server_conn.address = (evil, 443)
+            flow.server_conn.peername = (ips[n % len(ips)], 443)
+            writer.add(flow)
+    return path
 
 
 def write_har(path: Path, entries: list[dict[str, Any]]) -> Path:
