@@ -18,6 +18,7 @@ MAX_FIELD_NUMBER = (1 << 29) - 1
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 Message = dict[str, list[object]]
+_NAMES = [str(number) for number in range(64)]  # field numbers as keys, built once
 
 
 def looks_like_protobuf(data: bytes) -> bool:
@@ -30,20 +31,50 @@ def looks_like_protobuf(data: bytes) -> bool:
 
 def parse_message(data: bytes, depth: int = 0, max_depth: int = 8) -> Message | None:
     """Fields by number; values are int, float, str, bytes or a nested Message. None if invalid."""
+    # This loop runs for every field of every protobuf body: one-byte tags and lengths (almost
+    # all of them) are read inline, and only longer varints call _varint.
     out: Message = {}
     pos, end = 0, len(data)
     while pos < end:
-        key, pos = _varint(data, pos, end)
-        if key < 0:
-            return None
+        key = data[pos]
+        if key < 0x80:
+            pos += 1
+        else:
+            key, pos = _varint(data, pos, end)
+            if key < 0:
+                return None
         number, wire = key >> 3, key & 7
         if number == 0 or number > MAX_FIELD_NUMBER:
             return None
         value: object
-        if wire == 0:
-            value, pos = _varint(data, pos, end)
-            if value < 0:
+        if wire == 2:
+            if pos < end and data[pos] < 0x80:
+                size = data[pos]
+                pos += 1
+            else:
+                size, pos = _varint(data, pos, end)
+                if size < 0:
+                    return None
+            if pos + size > end:
                 return None
+            chunk = data[pos : pos + size]
+            try:
+                text = chunk.decode("utf-8")
+            except UnicodeDecodeError:
+                text = None
+            if text is not None and (text.isprintable() or not _CONTROL.search(text)):
+                value = text
+            else:
+                value = _not_text(chunk, depth, max_depth)
+            pos += size
+        elif wire == 0:
+            if pos < end and data[pos] < 0x80:
+                value = data[pos]
+                pos += 1
+            else:
+                value, pos = _varint(data, pos, end)
+                if value < 0:
+                    return None
         elif wire == 1:
             if pos + 8 > end:
                 return None
@@ -54,15 +85,14 @@ def parse_message(data: bytes, depth: int = 0, max_depth: int = 8) -> Message | 
                 return None
             value = _fixed(data[pos : pos + 4], "<f", "<I")
             pos += 4
-        elif wire == 2:
-            size, pos = _varint(data, pos, end)
-            if size < 0 or pos + size > end:
-                return None
-            value = _length_delimited(data[pos : pos + size], depth, max_depth)
-            pos += size
         else:  # groups (3, 4) are deprecated and unused by mobile SDKs; 6, 7 are invalid
             return None
-        out.setdefault(str(number), []).append(value)
+        name = _NAMES[number] if number < 64 else str(number)
+        found = out.get(name)
+        if found is None:
+            out[name] = [value]
+        else:
+            found.append(value)
     return out
 
 
@@ -87,22 +117,9 @@ def _fixed(chunk: bytes, float_format: str, int_format: str) -> object:
     return struct.unpack(int_format, chunk)[0]
 
 
-def _length_delimited(chunk: bytes, depth: int, max_depth: int) -> object:
-    text = _printable_text(chunk)
-    if text is not None:
-        return text
+def _not_text(chunk: bytes, depth: int, max_depth: int) -> object:
     if depth < max_depth and looks_like_protobuf(chunk):
         nested = parse_message(chunk, depth + 1, max_depth)
         if nested is not None:
             return nested
     return bytes(chunk)
-
-
-def _printable_text(chunk: bytes) -> str | None:
-    try:
-        text = chunk.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    if text.isprintable() or not _CONTROL.search(text):
-        return text
-    return None

@@ -36,6 +36,17 @@ _MIN_PRINTABLE = 0.95
 _new_field = tuple.__new__  # Field(...) runs a Python-level __new__; this is 3x cheaper
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]")
 _HEX_TEXT_NIBBLES = "234567"  # hex-encoded ASCII text: every byte's high nibble is 2..7
+# Strings that :meth:`Walker.nested` would leave alone whatever their place: no JSON, form, URL
+# or token syntax at the start, no "=" or "%", and either a character outside the base64/hex
+# alphabets (a dot, a comma, a colon: "com.example.app", "Pixel 7 Pro"), or a UUID, or too short
+# for base64. Most values of a flow are such; one C-speed match spares each the Python checks.
+# (Alternatives are unambiguous so that hostile text cannot make the match backtrack.)
+_INERT = re.compile(
+    r"(?![\s{\[]|eyJ|[Bb]earer )"
+    r"(?:[A-Za-z0-9+/_\-]*[^A-Za-z0-9+/_=%\-\s][^=%]*"
+    r"|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    r"|[A-Za-z0-9+/_\-]{1,11})"
+).fullmatch
 
 
 def join(chain: str, step: str) -> str:
@@ -91,6 +102,9 @@ class Walker:
             protobuf = chain.endswith("protobuf")
             if self.budget.exhausted:
                 return
+            # string() would note "not decoded further" at the depth limit: keep that path.
+            inert_ok = depth + 1 < self._max_depth
+            max_value = self._max_value
             for name, value in obj.items():  # type: ignore[attr-defined]
                 name = str(name)
                 sub = f"{path}.{name}" if path else name
@@ -100,8 +114,11 @@ class Walker:
                     value = value[0]
                     vkind = type(value)
                 if vkind is str:
-                    if len(value) < 8 and "%" not in value and len(fields) < limit:
-                        if value:  # the common case: a short plain value, nothing inside
+                    if len(fields) < limit and (
+                        (len(value) < 8 and "%" not in value)
+                        or (inert_ok and len(value) <= max_value and _INERT(value))
+                    ):
+                        if value:  # the common case: a plain value, nothing inside
                             fields.append(
                                 _new_field(Field, (location, sub, name, value, plain, False, key))
                             )
