@@ -114,6 +114,18 @@ def start_proxy(
     raise SystemExit(f"{mode}: mitmdump did not start: {process.communicate()[1].decode()}")
 
 
+async def wait_port(port: int, host: str = "127.0.0.1") -> None:
+    """Wait until a freshly started proxy accepts connections (60 s at most)."""
+    for _ in range(600):
+        try:
+            _, writer = await asyncio.open_connection(host, port)
+            writer.close()
+            return
+        except OSError:
+            await asyncio.sleep(0.1)
+    raise SystemExit(f"nothing listens on {host}:{port} after 60 s")
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process (all its threads), from /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()

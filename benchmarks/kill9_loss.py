@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from capture_throughput import free_port, load, upstream
+from capture_throughput import free_port, load, upstream, wait_port
 
 LEAKMAP = str(Path(sys.executable).with_name("leakmap"))
 
@@ -34,13 +34,7 @@ async def run_once(workdir: Path, run: int, seconds: float, target: str) -> tupl
          "--listen-port", str(port), "--no-report", "--", "--set", f"confdir={workdir}/conf", "-q"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
-    for _ in range(600):
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.close()
-            break
-        except OSError:
-            await asyncio.sleep(0.1)
+    await wait_port(port)
     sent = await load(port, target, seconds)
     process.send_signal(signal.SIGKILL)
     process.wait()

@@ -34,7 +34,7 @@ from sqlalchemy import create_engine, text
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from capture_throughput import free_port, load, upstream
+from capture_throughput import free_port, load, upstream, wait_port
 
 from analyzer.store import Store, write_records
 from analyzer.store import records as rec
@@ -80,7 +80,7 @@ async def captures(phones: int, seconds: float) -> None:
                 )
                 processes.append((process, port))
             for _process, port in processes:
-                await _wait_port(port)
+                await wait_port(port)
             start = time.monotonic()
             sent = await asyncio.gather(
                 *(load(port, f"127.0.0.2:{target_port}", seconds) for _, port in processes)
@@ -104,17 +104,6 @@ async def captures(phones: int, seconds: float) -> None:
             if process.poll() is None:
                 process.kill()
         drop_schema(schema)
-
-
-async def _wait_port(port: int) -> None:
-    for _ in range(600):
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.close()
-            return
-        except OSError:
-            await asyncio.sleep(0.1)
-    raise SystemExit(f"capture on port {port} did not start")
 
 
 def synthetic_flow(i: int, rng: random.Random) -> rec.FlowRecord:
