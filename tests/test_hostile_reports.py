@@ -1,7 +1,8 @@
 """Script-injection payloads in every captured field, through the real import path, in every
 report format: in Chromium nothing runs, nothing is fetched, and the payloads show as text.
 
-The session is a HAR 1.2 file imported with ``analyzer.importer.import_files``; the detector finds
+The session is a HAR 1.2 file (plus a .mitm dump of undecoded TCP connections whose SNI are
+payloads) imported with ``analyzer.importer.import_files``; the detector finds
 the device profile's values next to (and inside) the payloads, so they reach the evidence, the
 matrix and the destination table. AS organisation names come from a test MaxMind ASN file.
 ``leakmap report`` cannot be given an owner map (it always uses the shipped one), so owner names

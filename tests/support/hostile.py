@@ -5,7 +5,8 @@ whose hosts, paths, query keys and values, header names and values, cookies, JSO
 bodies and WebSocket messages carry the payloads below, each next to a value of the device
 profile (``PROFILE_TOML``) so that the detector reports it and the report shows it.
 ``write_hostile_geo`` maps the HAR's server addresses to countries and to AS organisations
-whose names are payloads; ``write_hostile_owners`` is an owner map whose owner names are.
+whose names are payloads; ``write_hostile_owners`` is an owner map whose owner names are;
+``write_hostile_mitm`` a mitmproxy dump of TCP connections with payload SNI.
 """
 
 from __future__ import annotations
