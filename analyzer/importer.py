@@ -215,7 +215,7 @@ def _decompress(path: Path, data: bytes, limit: int) -> bytes:
 
 def _entry_records(entry: dict[str, Any]) -> Iterator[rec.Record]:
     request, response = entry["request"], entry.get("response") or {}
-    url = request["url"]
+    url = _text(request["url"]) if isinstance(request["url"], str) else request["url"]
     parts = urlsplit(url)
     started = _har_time(entry["startedDateTime"])
     duration = entry.get("time")
@@ -308,7 +308,8 @@ def _har_request_body(request: dict[str, Any]) -> bytes | None:
         return _har_content(post)
     params = post.get("params") or []
     if params:
-        return urlencode([(p.get("name", ""), p.get("value", "")) for p in params]).encode()
+        pairs = [(_text(p.get("name", "")), _text(p.get("value", ""))) for p in params]
+        return urlencode(pairs).encode("utf-8", "surrogatepass")
     return b""
 
 
@@ -320,6 +321,11 @@ def _har_content(content: Any) -> bytes | None:
     if content.get("encoding") == "base64":
         return _b64(text)
     return str(text).encode("utf-8", "surrogatepass")
+
+
+def _text(value: Any) -> str:
+    """A HAR string as storable text (lone surrogates from JSON escapes made visible)."""
+    return rec.storable(str(value)) or ""
 
 
 def _b64(text: str) -> bytes:

@@ -47,10 +47,10 @@ def test_thousands_of_headers_and_a_1_mib_url_are_stored_whole(sqlite_url: str) 
     assert len(row.url) > MiB
 
 
-def test_invalid_utf8_in_headers_is_kept_visible(sqlite_url: str) -> None:
+def test_invalid_utf8_in_headers_is_kept_visible(db_url: str) -> None:
     flow = tflow.tflow(resp=True)
     flow.request.headers.fields = ((b"x-bin", b"\xff\xfe\x00ok"),)
-    store = _record(sqlite_url, flow)
+    store = _record(db_url, flow)
     (row,) = list(store.iter_flows(store.session("s").id))
     assert row.request_headers == [["x-bin", "\\xff\\xfe\x00ok"]]
 
@@ -166,3 +166,42 @@ def test_cli_errors_on_hostile_files_are_one_line(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "noise.mitm" in result.stderr
+
+
+def test_lone_surrogates_and_nul_from_har_are_stored_and_reported(
+    tmp_path: Path, store: Store
+) -> None:
+    """JSON escapes such as "\\ud800" (JavaScript cutting an emoji in half) and NUL are valid
+    JSON; the store takes them as visible escapes on both backends, and the report runs."""
+    har = {"log": {"entries": [{
+        "startedDateTime": "2024-01-01T00:00:00Z", "time": 5,
+        "request": {
+            "method": "POST", "url": "https://a.test/p\ud800?q=\udcff&n=\u0000",
+            "httpVersion": "HTTP/1.1",
+            "headers": [{"name": "x-\ud800", "value": "v\u0000"}],
+            "postData": {"mimeType": "application/x-www-form-urlencoded",
+                         "params": [{"name": "imei\ud800", "value": "356938035643809\udcff"}]},
+        },
+        "response": {"status": 200, "httpVersion": "HTTP/1.1", "headers": [],
+                     "content": {"text": '{"k":"\\ud800356938035643809"}'}},
+    }, {
+        "startedDateTime": "2024-01-01T00:00:01Z", "time": 5,
+        "request": {"method": "POST", "url": "https://a.test/j", "httpVersion": "HTTP/1.1",
+                    "headers": [], "postData": {"mimeType": "application/json",
+                                                "text": '{"k":"\\ud800356938035643809\\u0000"}'}},
+        "response": {"status": 200, "httpVersion": "HTTP/1.1", "headers": []},
+    }]}}  # fmt: skip
+    path = tmp_path / "surrogates.har"
+    path.write_text(json.dumps(har))  # ensure_ascii keeps the escapes as in the wild
+    import_files(store, [path], session="s")
+    rows = list(store.iter_flows(store.session("s").id))
+    assert len(rows) == 2
+    assert rows[0].url == "https://a.test/p\\ud800?q=\\udcff&n=\\x00"
+    result = subprocess.run(
+        [LEAKMAP, "report", "s", "--db", store.url, "--format", "json"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["session"]["flows"] == 2
+    assert any(f["property"] == "imei" for f in report["findings"])

@@ -38,10 +38,15 @@ def sessions_command(
     typer.echo(header)
     for s in found:
         started = time.strftime("%Y-%m-%d %H:%M", time.localtime(s.started_at or 0))
-        typer.echo(
-            f"{s.name:<28} {(s.app or '-'):<18} {(s.app_version or '-'):<10} "
-            f"{(s.device or '-'):<16} {started:<16} {s.flows:>7}"
+        name, app, version, device = (
+            _printable(v) for v in (s.name, s.app or "-", s.app_version or "-", s.device or "-")
         )
+        typer.echo(f"{name:<28} {app:<18} {version:<10} {device:<16} {started:<16} {s.flows:>7}")
+
+
+def _printable(text: str) -> str:
+    """No terminal escape sequences or other control characters reach the terminal."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 @app.command("import")

@@ -21,6 +21,7 @@ from analyzer.detect.finding import Finding
 from analyzer.profile import Profile
 from analyzer.store.models import AnalysisRun
 from analyzer.store.models import Finding as FindingRow
+from analyzer.store.records import storable
 
 NO_PROFILE_DIGEST = "no-profile"
 MAX_NOTES = 500
@@ -151,7 +152,7 @@ def _save(
                 detector_version=DETECTOR_VERSION,
                 created_at=time.time(),
                 flows=flows,
-                notes=notes,
+                notes=[storable(note) for note in notes],
             )
             .returning(AnalysisRun.id)
         ).scalar_one()
@@ -164,13 +165,13 @@ def _save(
                         "flow_id": f.flow_id,
                         "property": f.property,
                         "location": f.location,
-                        "path": f.path,
+                        "path": storable(f.path),
                         "encoding": f.encoding[:200],
                         "method": f.method,
                         "confidence": f.confidence,
-                        "value": f.value,
-                        "context": f.context,
-                        "explanation": f.explanation,
+                        "value": storable(f.value),
+                        "context": storable(f.context),
+                        "explanation": storable(f.explanation),
                     }
                     for f in findings
                 ],

@@ -281,9 +281,9 @@ def flow_row(record: FlowRecord, session_id: int, limits: Limits) -> dict[str, A
         "server_port": record.server_port,
         "host": record.host,
         "sni": record.sni,
-        "scheme": record.scheme,
+        "scheme": _cap(record.scheme, 10),
         "method": record.method,
-        "url": record.url,
+        "url": storable(record.url),
         "http_version": record.http_version,
         "status_code": record.status_code,
         "timestamp_start": record.timestamp_start,
@@ -294,10 +294,10 @@ def flow_row(record: FlowRecord, session_id: int, limits: Limits) -> dict[str, A
         "response_headers": response_headers,
         "response_content_encoding": header_value(response_headers, "content-encoding"),
         "response_content_type": _cap(header_value(response_headers, "content-type"), 255),
-        "tls_version": record.tls_version,
-        "alpn": record.alpn,
+        "tls_version": _cap(record.tls_version, 20),
+        "alpn": _cap(record.alpn, 50),
         "websocket": record.websocket,
-        "error": record.error,
+        "error": storable(record.error),
     }
     row.update(
         body_columns(
@@ -340,7 +340,7 @@ def tls_failure_row(record: TlsFailureRecord, session_id: int) -> dict[str, Any]
         "sni": _cap(record.sni, 255),
         "server_ip": record.server_ip,
         "server_port": record.server_port,
-        "error": record.error,
+        "error": storable(record.error),
         "reason": tls_failure_reason(record.side, record.error),
     }
 
@@ -361,9 +361,18 @@ def connection_row(record: ConnectionRecord, session_id: int) -> dict[str, Any]:
         "bytes_received": record.bytes_received,
         "messages": record.messages,
         "first_bytes": record.first_bytes,
-        "error": record.error,
+        "error": storable(record.error),
     }
 
 
+def storable(text: str | None) -> str | None:
+    """Text any backend can store: lone surrogates (from invalid UTF-8 decoded with
+    surrogateescape, or from JSON "\\ud800" escapes) and NUL (refused by PostgreSQL) become
+    visible backslash escapes. Captured traffic carries both."""
+    if text is None or (text.isascii() and "\x00" not in text):
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+
+
 def _cap(value: str | None, size: int) -> str | None:
-    return value[:size] if value is not None else None
+    return storable(value[:size]) if value is not None else None
