@@ -11,7 +11,7 @@ from typing import Any
 from analyzer.decode import decode_flow
 from analyzer.decode.fields import Limits
 from analyzer.detect.finding import Finding, excerpt, mask_value
-from analyzer.detect.known import Hit, KnownValueMatcher, join_values
+from analyzer.detect.known import Hit, KnownValueMatcher
 from analyzer.detect.names import (
     Candidate,
     key_name_candidates,
@@ -63,14 +63,11 @@ class Detector:
         fields, notes = decode_flow(flow, messages, self.limits)
         self.last_notes = notes
         flow_id = getattr(flow, "id", None)
-        joined = join_values(fields)
-        known = self._known(flow_id, self.matcher.match(fields, joined)) if self.matcher else []
+        known = self._known(flow_id, self.matcher.match(fields)) if self.matcher else []
         covered = {(f.property, f.location, f.path) for f in known}
         structured = [field for field in fields if not field.raw]
-        if len(structured) < len(fields):
-            joined = join_values(structured)
         candidates = resolve_context(
-            key_name_candidates(structured) + pattern_candidates(structured, *joined)
+            key_name_candidates(structured) + pattern_candidates(structured)
         )
         # A field whose name explains it is not also reported as a pattern (a BSSID is no MAC).
         named = {(c.field.location, c.field.path) for c in candidates if c.method == "key-name"}

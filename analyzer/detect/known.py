@@ -23,6 +23,10 @@ from analyzer.profile import Profile
 
 SEPARATOR = "\x00"
 KEY_CHARS = 16
+# Per matcher, what each distinct value held (see match): bounded, values up to CACHE_CHARS.
+CACHE_VALUES = 200_000
+CACHE_CHARS = 256
+Spot = tuple[Variant, int, int]  # a variant at start:end of a value, before the field's checks
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +40,7 @@ class Hit:
 
 
 class KnownValueMatcher:
-    """Built once per profile; ``match(fields)`` is cheap and thread-compatible (read-only)."""
+    """Built once per profile; ``match(fields)`` is cheap and remembers the values it scanned."""
 
     def __init__(self, profile: Profile) -> None:
         self.variant_count = 0
@@ -62,45 +66,96 @@ class KnownValueMatcher:
         if not self.empty:
             automaton.make_automaton()
         self.automaton = automaton
+        self._clean: set[str] = set()
+        self._found: dict[str, tuple[Spot, ...]] = {}
 
     def match(
         self, fields: Sequence[Field], joined: tuple[str, list[int]] | None = None
     ) -> list[Hit]:
-        """Hits in ``fields``; ``joined`` is :func:`join_values` of them, if already built."""
+        """Hits in ``fields``, in field order (``joined`` is accepted for compatibility).
+
+        Where a variant sits in a value depends on the value alone, so each distinct value is
+        scanned once per matcher and remembered: a session repeats its device's model, app
+        version and event names in thousands of flows, and most values hit nothing. Only the
+        checks that depend on the field (its name, whether it is raw) run per field.
+        """
         if self.empty or not fields:
             return []
-        text, starts = joined if joined is not None else join_values(fields)
-        lowered = text.lower()
-        if len(lowered) != len(text):
-            # A few characters change length when lower-cased (İ); keep offsets exact.
-            return [hit for field in fields for hit in self._match_one(field)]
+        values = {field[3] for field in fields}
+        found = self._found
+        new = values - self._clean
+        if new:
+            new -= found.keys()
+        fresh = self._scan(new) if new else {}
+        hit_values = values & found.keys()
+        if fresh:
+            hit_values |= fresh.keys()
+        if not hit_values:
+            return []
         hits = []
-        for end, group in self.automaton.iter(lowered):
-            for variant, pad in group:
-                size = len(variant.text)
-                if pad:
-                    last = end - pad
-                    start = last - size + 1
-                else:
-                    start = end - min(size, KEY_CHARS) + 1
-                    last = start + size - 1
-                    if size > KEY_CHARS and lowered[start : last + 1] != variant.text.lower():
-                        continue
-                index = bisect_right(starts, start) - 1
-                offset = starts[index]
-                hit = self._check(
-                    variant, fields[index], text, start - offset, last + 1 - offset, offset
-                )
-                if hit is not None:
-                    hits.append(hit)
+        for field in fields:
+            value = field[3]
+            if value in hit_values:
+                for variant, start, end in fresh.get(value) or found[value]:
+                    hit = self._check(variant, field, value, start, end, 0)
+                    if hit is not None:
+                        hits.append(hit)
         return hits
 
-    def _match_one(self, field: Field) -> list[Hit]:
-        text = f"{SEPARATOR}{field.value}{SEPARATOR}"
+    def _scan(self, values: set[str]) -> dict[str, list[Spot]]:
+        """Scan values not seen before in one pass; remember what each held (short ones only).
+
+        Returns the values that hold a variant somewhere, with where.
+        """
+        ordered = list(values)
+        clean, found = self._clean, self._found
+        if len(clean) + len(found) + len(ordered) > CACHE_VALUES:
+            clean.clear()
+            found.clear()
+        text = f"{SEPARATOR}{SEPARATOR.join(ordered)}{SEPARATOR}"
+        lowered = text.lower()
+        per_value: dict[int, list[Spot]] = {}
+        if len(lowered) != len(text):
+            # A few characters change length when lower-cased (İ); keep offsets exact.
+            for index, value in enumerate(ordered):
+                spots = self._scan_one(value)
+                if spots:
+                    per_value[index] = spots
+        else:
+            starts = list(accumulate([len(value) + 1 for value in ordered], initial=1))
+            for end, group in self.automaton.iter(lowered):
+                for variant, pad in group:
+                    size = len(variant.text)
+                    if pad:
+                        last = end - pad
+                        start = last - size + 1
+                    else:
+                        start = end - min(size, KEY_CHARS) + 1
+                        last = start + size - 1
+                        if size > KEY_CHARS and lowered[start : last + 1] != variant.text.lower():
+                            continue
+                    index = bisect_right(starts, start) - 1
+                    offset = starts[index]
+                    per_value.setdefault(index, []).append(
+                        (variant, start - offset, last + 1 - offset)
+                    )
+        fresh = {}
+        for index, value in enumerate(ordered):
+            spots = per_value.get(index)
+            if spots:
+                fresh[value] = spots
+                if len(value) <= CACHE_CHARS:
+                    found[value] = tuple(spots)
+            elif len(value) <= CACHE_CHARS:
+                clean.add(value)
+        return fresh
+
+    def _scan_one(self, value: str) -> list[Spot]:
+        text = f"{SEPARATOR}{value}{SEPARATOR}"
         lowered = text.lower()
         if len(lowered) != len(text):
             lowered = text.casefold() if len(text.casefold()) == len(text) else text
-        hits = []
+        spots = []
         for end, group in self.automaton.iter(lowered):
             for variant, pad in group:
                 size = len(variant.text)
@@ -112,12 +167,10 @@ class KnownValueMatcher:
                     last = start + size - 1
                     if size > KEY_CHARS and lowered[start : last + 1] != variant.text.lower():
                         continue
-                if start < 1 or last > len(field.value):
+                if start < 1 or last > len(value):
                     continue
-                hit = self._check(variant, field, text, start - 1, last, 1)
-                if hit is not None:
-                    hits.append(hit)
-        return hits
+                spots.append((variant, start - 1, last))
+        return spots
 
     @staticmethod
     def _check(

@@ -13,6 +13,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 
 from analyzer.decode.fields import Field
 from analyzer.detect.aliases import COMPOSITE_RULES, in_device_context, rules_for_field
@@ -123,87 +124,128 @@ def key_name_candidates(fields: Sequence[Field]) -> list[Candidate]:
     return out
 
 
-def pattern_candidates(
-    fields: Sequence[Field], text: str, starts: Sequence[int]
-) -> list[Candidate]:
+def pattern_candidates(fields: Sequence[Field]) -> list[Candidate]:
     """Formats in free text: e-mail addresses, IMEIs, MACs, makers and model identifiers.
 
-    ``text`` is the values of ``fields`` (not raw) joined by NUL, ``starts`` the offset of each
-    value. Every search is a C-speed scan led by something literal ('@', ':', a NUL, a digit run):
-    a regular expression tried at every position of an 8 KB flow costs more than the whole flow.
+    What a value holds depends on the value alone, and a session repeats most of its values
+    (the device's model, event names, flags) in thousands of flows: each distinct value is
+    scanned once (:func:`_spans_of`) and remembered. Candidates come out grouped by kind, then
+    in field order.
     """
+    values = {field[3] for field in fields}
+    new = values - _NO_SPANS
+    if new:
+        new -= _SPANS.keys()
+    fresh = _scan(new) if new else {}
+    with_spans = values & _SPANS.keys()
+    if fresh:
+        with_spans |= fresh.keys()
+    if not with_spans:
+        return []
+    per_field = [
+        (field, fresh.get(field[3]) or _SPANS[field[3]])
+        for field in fields
+        if field[3] in with_spans
+    ]
     out: list[Candidate] = []
+    for kind in _KINDS:
+        for field, spans in per_field:
+            for span_kind, start, end in spans:
+                if span_kind == kind:
+                    _candidates(out, kind, field, start, end)
+    return out
+
+
+# Per distinct value, its spans; bounded, and only values up to _CACHE_CHARS are kept.
+_KINDS = ("email", "imei", "mac", "maker", "model")
+_CACHE_VALUES = 200_000
+_CACHE_CHARS = 256
+_NO_SPANS: set[str] = set()
+_SPANS: dict[str, tuple[tuple[str, int, int], ...]] = {}
+
+
+def _scan(values: set[str]) -> dict[str, list[tuple[str, int, int]]]:
+    """Spans of values not seen before, found in one pass over them joined by NULs."""
+    ordered = list(values)
+    if len(_NO_SPANS) + len(_SPANS) + len(ordered) > _CACHE_VALUES:
+        _NO_SPANS.clear()
+        _SPANS.clear()
+    text = "\x00" + "\x00".join(ordered) + "\x00"
+    starts = list(accumulate([len(value) + 1 for value in ordered], initial=1))
+    per_value: dict[int, list[tuple[str, int, int]]] = {}
     for kind, start, end in _spans(text):
         index = bisect_right(starts, start) - 1
-        field = fields[index]
-        found = text[start:end]
-        start -= starts[index]
-        end -= starts[index]
-        if kind == "email":
+        offset = starts[index]
+        per_value.setdefault(index, []).append((kind, start - offset, end - offset))
+    fresh = {}
+    for index, value in enumerate(ordered):
+        spans = per_value.get(index)
+        if spans:
+            fresh[value] = spans
+            if len(value) <= _CACHE_CHARS:
+                _SPANS[value] = tuple(spans)
+        elif len(value) <= _CACHE_CHARS:
+            _NO_SPANS.add(value)
+    return fresh
+
+
+def _candidates(out: list[Candidate], kind: str, field: Field, start: int, end: int) -> None:
+    found = field.value[start:end]
+    if kind == "email":
+        out.append(
+            Candidate(
+                "email", field, found, "pattern", 0.7, start, end, "an e-mail address in the text"
+            )
+        )
+    elif kind == "imei":
+        out.append(Candidate("imei", field, found, "pattern", 0.6, start, end, _IMEI_WHY))
+    elif kind == "mac":
+        explanation = "six hex pairs with separators: a MAC address"
+        remark = mark("macAddress", found)
+        if remark:
+            explanation += f". Note: {remark}"
+        out.append(Candidate("macAddress", field, found, "pattern", 0.6, start, end, explanation))
+    elif kind == "maker":
+        maker = manufacturer_in(found)
+        if maker is not None:
             out.append(
                 Candidate(
-                    "email",
+                    "manufacturer",
                     field,
                     found,
                     "pattern",
-                    0.7,
+                    0.5,
                     start,
                     end,
-                    "an e-mail address in the text",
+                    f"the value names the device maker {maker!r}",
                 )
             )
-        elif kind == "imei":
-            out.append(Candidate("imei", field, found, "pattern", 0.6, start, end, _IMEI_WHY))
-        elif kind == "mac":
-            explanation = "six hex pairs with separators: a MAC address"
-            remark = mark("macAddress", found)
-            if remark:
-                explanation += f". Note: {remark}"
-            out.append(
-                Candidate("macAddress", field, found, "pattern", 0.6, start, end, explanation)
-            )
-        elif kind == "maker":
-            maker = manufacturer_in(found)
-            if maker is not None:
+            if maker != found.strip():  # "Google sdk_gphone_x86": the rest is the model
                 out.append(
                     Candidate(
-                        "manufacturer",
+                        "model",
                         field,
                         found,
                         "pattern",
                         0.5,
                         start,
                         end,
-                        f"the value names the device maker {maker!r}",
+                        f"the value names the maker {maker!r} and a model",
                     )
                 )
-                if maker != found.strip():  # "Google sdk_gphone_x86": the rest is the model
-                    out.append(
-                        Candidate(
-                            "model",
-                            field,
-                            found,
-                            "pattern",
-                            0.5,
-                            start,
-                            end,
-                            f"the value names the maker {maker!r} and a model",
-                        )
-                    )
-        elif kind == "model":
-            out.append(
-                Candidate(
-                    "model",
-                    field,
-                    found,
-                    "pattern",
-                    0.6,
-                    start,
-                    end,
-                    "the value has the form of a device model identifier",
-                )
+    elif kind == "model":
+        out.append(
+            Candidate(
+                "model",
+                field,
+                found,
+                "pattern",
+                0.6,
+                start,
+                end,
+                "the value has the form of a device model identifier",
             )
-    return out
+        )
 
 
 def _spans(text: str) -> list[tuple[str, int, int]]:
@@ -213,8 +255,14 @@ def _spans(text: str) -> list[tuple[str, int, int]]:
         for at in _find_all(text, "@"):
             if at < seen:
                 continue
-            left = max(0, at - 64)
-            match = _EMAIL_AT.search(text, left, min(len(text), at + 256))
+            # Search from the start of this value (an address holds no NUL), and past other
+            # addresses before this "@": the first match of the window must be the one at "@",
+            # whatever the neighbouring values are.
+            left = max(0, at - 64, text.rfind("\x00", 0, at) + 1)
+            right = min(len(text), at + 256)
+            match = _EMAIL_AT.search(text, left, right)
+            while match and match.end() <= at:
+                match = _EMAIL_AT.search(text, match.end(), right)
             if match and match.start() <= at < match.end():
                 address = match.group(0)
                 if address.rsplit(".", 1)[-1].lower() not in FILE_SUFFIXES:
