@@ -13,6 +13,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import accumulate
+from operator import itemgetter
 
 import ahocorasick
 
@@ -26,6 +27,7 @@ KEY_CHARS = 16
 # Per matcher, what each distinct value held (see match): bounded, values up to CACHE_CHARS.
 CACHE_VALUES = 200_000
 CACHE_CHARS = 256
+_VALUE = itemgetter(3)  # Field.value, read in C
 Spot = tuple[Variant, int, int]  # a variant at start:end of a value, before the field's checks
 
 
@@ -81,7 +83,7 @@ class KnownValueMatcher:
         """
         if self.empty or not fields:
             return []
-        values = {field[3] for field in fields}
+        values = set(map(_VALUE, fields))
         found = self._found
         new = values - self._clean
         if new:
@@ -122,40 +124,30 @@ class KnownValueMatcher:
                 if spots:
                     per_value[index] = spots
         else:
-            starts = list(accumulate([len(value) + 1 for value in ordered], initial=1))
-            for end, group in self.automaton.iter(lowered):
-                for variant, pad in group:
-                    size = len(variant.text)
-                    if pad:
-                        last = end - pad
-                        start = last - size + 1
-                    else:
-                        start = end - min(size, KEY_CHARS) + 1
-                        last = start + size - 1
-                        if size > KEY_CHARS and lowered[start : last + 1] != variant.text.lower():
-                            continue
+            raw = self._spots(lowered)
+            if raw:
+                starts = list(accumulate([len(value) + 1 for value in ordered], initial=1))
+                for variant, start, last in raw:
                     index = bisect_right(starts, start) - 1
                     offset = starts[index]
                     per_value.setdefault(index, []).append(
                         (variant, start - offset, last + 1 - offset)
                     )
-        fresh = {}
-        for index, value in enumerate(ordered):
-            spots = per_value.get(index)
-            if spots:
-                fresh[value] = spots
+        fresh = {ordered[index]: spots for index, spots in per_value.items()}
+        # Remember every short value: those that hold nothing (most) in a set, in C.
+        if max(map(len, ordered)) > CACHE_CHARS:
+            ordered = [value for value in ordered if len(value) <= CACHE_CHARS]
+        clean.update(ordered)
+        if fresh:
+            clean.difference_update(fresh)
+            for value, spots in fresh.items():
                 if len(value) <= CACHE_CHARS:
                     found[value] = tuple(spots)
-            elif len(value) <= CACHE_CHARS:
-                clean.add(value)
         return fresh
 
-    def _scan_one(self, value: str) -> list[Spot]:
-        text = f"{SEPARATOR}{value}{SEPARATOR}"
-        lowered = text.lower()
-        if len(lowered) != len(text):
-            lowered = text.casefold() if len(text.casefold()) == len(text) else text
-        spots = []
+    def _spots(self, lowered: str) -> list[Spot]:
+        """Variants in NUL-framed lower-cased text, as (variant, start, last)."""
+        out = []
         for end, group in self.automaton.iter(lowered):
             for variant, pad in group:
                 size = len(variant.text)
@@ -167,10 +159,19 @@ class KnownValueMatcher:
                     last = start + size - 1
                     if size > KEY_CHARS and lowered[start : last + 1] != variant.text.lower():
                         continue
-                if start < 1 or last > len(value):
-                    continue
-                spots.append((variant, start - 1, last))
-        return spots
+                out.append((variant, start, last))
+        return out
+
+    def _scan_one(self, value: str) -> list[Spot]:
+        text = f"{SEPARATOR}{value}{SEPARATOR}"
+        lowered = text.lower()
+        if len(lowered) != len(text):
+            lowered = text.casefold() if len(text.casefold()) == len(text) else text
+        return [
+            (variant, start - 1, last)
+            for variant, start, last in self._spots(lowered)
+            if start >= 1 and last <= len(value)
+        ]
 
     @staticmethod
     def _check(
