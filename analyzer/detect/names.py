@@ -13,7 +13,9 @@ import re
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import accumulate
+from functools import lru_cache
+from itertools import accumulate, compress
+from operator import itemgetter
 
 from analyzer.decode.fields import Field
 from analyzer.detect.aliases import COMPOSITE_RULES, in_device_context, rules_for_field
@@ -49,6 +51,8 @@ LOOSE_FORMATS = frozenset(
     }
 )
 IGNORED_HEADERS = frozenset({"user-agent", "x-user-agent", "accept-language"})
+_KEY = itemgetter(2)  # Field.key and Field.parent, read in C
+_PARENT = itemgetter(6)
 
 _IMEI_WHY = "15 digits with a valid Luhn check digit and an IMEI reporting-body prefix"
 _EMAIL_AT = re.compile(r"(?<![A-Za-z0-9._%+\-])" + EMAIL.pattern)
@@ -83,45 +87,66 @@ class Candidate:
 
 
 def key_name_candidates(fields: Sequence[Field]) -> list[Candidate]:
+    """Fields whose name is an alias of a property and whose value has that property's format.
+
+    Names and values repeat from flow to flow: the fields with a rule are picked out with set
+    operations in C, and the verdict per (name, parent, place, value) is remembered.
+    """
+    names = list(zip(map(_KEY, fields), map(_PARENT, fields), strict=True))
+    ruled = {pair for pair in set(names) if pair[0] and rules_for_field(*pair) is not None}
+    if not ruled:
+        return []
     out: list[Candidate] = []
-    for field in fields:
-        if (
-            field.raw
-            or not field.key
-            or (field.location == "header" and field.key in IGNORED_HEADERS)
-        ):
+    for field in compress(fields, map(ruled.__contains__, names)):
+        if field.raw or (field.location == "header" and field.key in IGNORED_HEADERS):
             continue
-        found = rules_for_field(field.key, field.parent)
-        if found is None:
-            continue
-        rule, strong = found
-        if field.location in ("cookie", "path") and rule.format in LOOSE_FORMATS:
-            # Cookie names are the server's session handles (Google's "SSID"); the segment
-            # before a path segment is a route word ("/packages/00/"): weak evidence alone.
-            continue
-        prop_for_check = COMPOSITE_RULES.get(rule.name, rule.name)
-        for prop, value in rule.check(prop_for_check, field.value):
-            remark = mark(prop, value)
-            explanation = (
-                f"field name {field.key!r} names {prop} ({'alias' if strong else 'context alias'}"
-                f" of rule {rule.name}) and the value has the {rule.format} format. {rule.why}"
-            )
-            if remark:
-                explanation += f" Note: {remark}."
+        value = field.value
+        loose_place = field.location in ("cookie", "path")
+        named = _named if len(value) > _CACHE_CHARS else _named_cached
+        for prop, found, explanation, strong in named(field.key, field.parent, loose_place, value):
             out.append(
                 Candidate(
                     prop,
                     field,
-                    value,
+                    found,
                     "key-name",
                     STRONG_CONFIDENCE if strong else CONTEXT_CONFIDENCE,
                     0,
-                    len(field.value),
+                    len(value),
                     explanation,
                     needs_context=not strong,
                 )
             )
     return out
+
+
+def _named(
+    key: str, parent: str, loose_place: bool, value: str
+) -> tuple[tuple[str, str, str, bool], ...]:
+    """(property, value, explanation, strong) for each property the name and value support."""
+    found = rules_for_field(key, parent)
+    if found is None:
+        return ()
+    rule, strong = found
+    if loose_place and rule.format in LOOSE_FORMATS:
+        # Cookie names are the server's session handles (Google's "SSID"); the segment
+        # before a path segment is a route word ("/packages/00/"): weak evidence alone.
+        return ()
+    prop_for_check = COMPOSITE_RULES.get(rule.name, rule.name)
+    out = []
+    for prop, checked in rule.check(prop_for_check, value):
+        remark = mark(prop, checked)
+        explanation = (
+            f"field name {key!r} names {prop} ({'alias' if strong else 'context alias'}"
+            f" of rule {rule.name}) and the value has the {rule.format} format. {rule.why}"
+        )
+        if remark:
+            explanation += f" Note: {remark}."
+        out.append((prop, checked, explanation, strong))
+    return tuple(out)
+
+
+_named_cached = lru_cache(maxsize=65536)(_named)
 
 
 def pattern_candidates(fields: Sequence[Field]) -> list[Candidate]:
@@ -132,7 +157,7 @@ def pattern_candidates(fields: Sequence[Field]) -> list[Candidate]:
     scanned once (:func:`_spans_of`) and remembered. Candidates come out grouped by kind, then
     in field order.
     """
-    values = {field[3] for field in fields}
+    values = set(map(_VALUE, fields))
     new = values - _NO_SPANS
     if new:
         new -= _SPANS.keys()
@@ -158,6 +183,7 @@ def pattern_candidates(fields: Sequence[Field]) -> list[Candidate]:
 
 # Per distinct value, its spans; bounded, and only values up to _CACHE_CHARS are kept.
 _KINDS = ("email", "imei", "mac", "maker", "model")
+_VALUE = itemgetter(3)  # Field.value, read in C
 _CACHE_VALUES = 200_000
 _CACHE_CHARS = 256
 _NO_SPANS: set[str] = set()
@@ -177,21 +203,24 @@ def _scan(values: set[str]) -> dict[str, list[tuple[str, int, int]]]:
         _NO_SPANS.clear()
         _SPANS.clear()
     text = "\x00" + "\x00".join(ordered) + "\x00"
-    starts = list(accumulate([len(value) + 1 for value in ordered], initial=1))
     per_value: dict[int, list[tuple[str, int, int]]] = {}
-    for kind, start, end in _spans(text):
-        index = bisect_right(starts, start) - 1
-        offset = starts[index]
-        per_value.setdefault(index, []).append((kind, start - offset, end - offset))
-    fresh = {}
-    for index, value in enumerate(ordered):
-        spans = per_value.get(index)
-        if spans:
-            fresh[value] = spans
+    spans = _spans(text)
+    if spans:
+        starts = list(accumulate([len(value) + 1 for value in ordered], initial=1))
+        for kind, start, end in spans:
+            index = bisect_right(starts, start) - 1
+            offset = starts[index]
+            per_value.setdefault(index, []).append((kind, start - offset, end - offset))
+    fresh = {ordered[index]: found for index, found in per_value.items()}
+    # Remember every short value: those without spans (most) in a set, in C.
+    if max(map(len, ordered)) > _CACHE_CHARS:
+        ordered = [value for value in ordered if len(value) <= _CACHE_CHARS]
+    _NO_SPANS.update(ordered)
+    if fresh:
+        _NO_SPANS.difference_update(fresh)
+        for value, found in fresh.items():
             if len(value) <= _CACHE_CHARS:
-                _SPANS[value] = tuple(spans)
-        elif len(value) <= _CACHE_CHARS:
-            _NO_SPANS.add(value)
+                _SPANS[value] = tuple(found)
     return fresh
 
 
