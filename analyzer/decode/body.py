@@ -12,9 +12,10 @@ import plistlib
 import re
 import xml.etree.ElementTree as ElementTree
 from email.message import Message
-from urllib.parse import parse_qsl
+from functools import lru_cache
 
 from analyzer.decode.content import CODINGS, DecodeError, decompress, sniff_coding
+from analyzer.decode.form import parse_form
 from analyzer.decode.protobuf import looks_like_protobuf, parse_message
 from analyzer.decode.walker import Walker, join, printable_text
 
@@ -80,7 +81,7 @@ def decode_payload(
     if not data:
         return
     before = len(walker.fields)
-    mime, params = _media_type(content_type)
+    mime, params = (_media_type_cached if len(content_type) <= 200 else _media_type)(content_type)
     text = printable_text(data[:MAX_RAW_CHARS]) if not mime.startswith("multipart/") else None
     _parse(walker, data, text, mime, params, location, prefix, chain, depth)
     if len(walker.fields) == before and not walker.budget.exhausted:
@@ -116,7 +117,7 @@ def _parse(
         if looks_like_protobuf(data) and (message := parse_message(data)) is not None:
             walker.walk(message, location, prefix, "", join(chain, "protobuf"), depth + 1)
     elif kind == "form" or (kind == "text" and _FORM_BODY.fullmatch(data.strip())):
-        items = parse_qsl(text, keep_blank_values=True)
+        items = parse_form(text)
         walker.pairs(items, location, prefix, join(chain, "form"), depth + 1)
     elif kind == "xml" or (kind == "text" and text.lstrip().startswith("<")):
         _xml(walker, text, location, prefix, chain, depth)
@@ -129,6 +130,10 @@ def _media_type(content_type: str) -> tuple[str, dict[str, str]]:
     message["content-type"] = content_type[:1000]
     params = {str(k).lower(): str(v) for k, v in message.get_params(failobj=[])[1:]}
     return message.get_content_type().lower() if content_type else "", params
+
+
+# A session sends a handful of content types; the result is only read.
+_media_type_cached = lru_cache(maxsize=1024)(_media_type)
 
 
 def _kind(mime: str, data: bytes) -> str:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from analyzer.decode.body import decode_body, decode_payload
 from analyzer.decode.fields import Budget, Field, Limits
+from analyzer.decode.form import parse_form
 from analyzer.decode.walker import Walker
 
 # Headers that describe the transport, never the phone: skipped to save time.
@@ -95,7 +96,7 @@ def _url(walker: Walker, url: str) -> None:
                 walker.string(unquote(segment), "path", f"/{index}", previous, "", 0)
                 previous = unquote(segment)
     if parts.query:
-        items = parse_qsl(parts.query, keep_blank_values=True)
+        items = parse_form(parts.query)
         if items:
             walker.pairs(items, "query", "", "", 0)
         else:
