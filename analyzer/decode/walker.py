@@ -35,6 +35,7 @@ _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 _MIN_PRINTABLE = 0.95
 _new_field = tuple.__new__  # Field(...) runs a Python-level __new__; this is 3x cheaper
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]")
+_TOO_DEEP = object()  # _json's answer for JSON nested deeper than the parser recurses
 _HEX_TEXT_NIBBLES = "234567"  # hex-encoded ASCII text: every byte's high nibble is 2..7
 # Strings that :meth:`Walker.nested` would leave alone whatever their place: no JSON, form, URL
 # or token syntax at the start, no "=" or "%", and either a character outside the base64/hex
@@ -132,6 +133,7 @@ class Walker:
                     self.walk(value, location, sub, name, chain, depth + 1, key)
         elif kind is list:
             if depth > self._max_depth * 4:
+                self.budget.note(f"{location} {path}: nested too deeply: skipped")
                 return
             # Protobuf repeats a field number for each value: its paths stay index-free.
             protobuf = chain.endswith("protobuf")
@@ -230,7 +232,9 @@ class Walker:
         if first in "{[":
             if text[-1] in "}]":
                 parsed = _json(text)
-                if parsed is not None:
+                if parsed is _TOO_DEEP:
+                    self.budget.note(f"{location} {path}: JSON nested too deeply: not parsed")
+                elif parsed is not None:
                     self.walk(parsed, location, path, key, join(chain, "json"), depth + 1, parent)
             return
         if (first == "B" or first == "b") and text.startswith(("Bearer ", "bearer ")):
@@ -334,10 +338,13 @@ def _has_controls(data: bytes) -> bool:
 
 
 def _json(text: str) -> object | None:
+    """Parsed JSON; None if it is not JSON, _TOO_DEEP if nested beyond the parser's recursion."""
     try:
         return json.loads(text)
-    except (ValueError, RecursionError):
+    except ValueError:
         return None
+    except RecursionError:
+        return _TOO_DEEP
 
 
 def _b64decode(text: str) -> bytes | None:
