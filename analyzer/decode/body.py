@@ -81,11 +81,27 @@ def decode_payload(
     if not data:
         return
     before = len(walker.fields)
+    limit = walker.budget.limits.max_decoded_bytes
+    if len(data) > limit:
+        # Parsed structures take several times their input in memory (a 100 MB protobuf body
+        # took 700 MiB and minutes): past the decoded-bytes cap only a prefix is scanned, raw.
+        walker.budget.note(
+            f"{location} {prefix}".rstrip() + f": {len(data)} bytes, over the {limit}-byte limit: "
+            f"not parsed, the first {MAX_RAW_CHARS} scanned as text"
+        )
+        raw = data[:MAX_RAW_CHARS].decode("utf-8", "replace")
+        walker.emit(location, prefix, "", raw, chain, raw=True)
+        return
     mime, params = (_media_type_cached if len(content_type) <= 200 else _media_type)(content_type)
-    text = printable_text(data[:MAX_RAW_CHARS]) if not mime.startswith("multipart/") else None
+    # The whole text, not a prefix: a JSON body of 300 KB cut at MAX_RAW_CHARS does not parse.
+    text = printable_text(data) if not mime.startswith("multipart/") else None
     _parse(walker, data, text, mime, params, location, prefix, chain, depth)
     if len(walker.fields) == before and not walker.budget.exhausted:
-        raw = text if text is not None else data[:MAX_RAW_CHARS].decode("utf-8", "replace")
+        raw = (
+            text[:MAX_RAW_CHARS]
+            if text is not None
+            else data[:MAX_RAW_CHARS].decode("utf-8", "replace")
+        )
         walker.emit(location, prefix, "", raw, chain, raw=True)
 
 
