@@ -16,10 +16,11 @@ import json
 import re
 import time
 from collections.abc import Iterable
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import unquote
 
 from analyzer.decode.content import DecodeError, decompress, sniff_coding
 from analyzer.decode.fields import Budget, Field
+from analyzer.decode.form import parse_form
 from analyzer.decode.protobuf import looks_like_protobuf, parse_message
 
 _BASE64 = re.compile(r"[A-Za-z0-9+/]{12,}={0,2}|[A-Za-z0-9_-]{12,}={0,2}")
@@ -107,7 +108,8 @@ class Walker:
             inert_ok = depth + 1 < self._max_depth
             max_value = self._max_value
             for name, value in obj.items():  # type: ignore[attr-defined]
-                name = str(name)
+                if type(name) is not str:
+                    name = str(name)
                 sub = f"{path}.{name}" if path else name
                 vkind = type(value)
                 if protobuf and vkind is list and len(value) == 1:
@@ -129,7 +131,7 @@ class Walker:
                     fields.append(
                         _new_field(Field, (location, sub, name, repr(value), plain, False, key))
                     )
-                else:
+                elif value is not None:  # null: nothing to emit (walk would do nothing)
                     self.walk(value, location, sub, name, chain, depth + 1, key)
         elif kind is list:
             if depth > self._max_depth * 4:
@@ -244,7 +246,7 @@ class Walker:
             self.jwt(text, location, path, key, chain, depth)
             return
         if "=" in text and " " not in text and _FORM.fullmatch(text) and not text.endswith("="):
-            items = parse_qsl(text, keep_blank_values=True)
+            items = parse_form(text)
             if items and all(name for name, _ in items):
                 self.pairs(items, location, path, join(chain, "form"), depth + 1)
                 return

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass
 from itertools import accumulate
 from operator import itemgetter
+from typing import NamedTuple
 
 import ahocorasick
 
@@ -31,8 +31,7 @@ _VALUE = itemgetter(3)  # Field.value, read in C
 Spot = tuple[Variant, int, int]  # a variant at start:end of a value, before the field's checks
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
+class Hit(NamedTuple):
     """A variant found in a field, at ``start:end`` of the field's value."""
 
     variant: Variant
