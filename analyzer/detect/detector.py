@@ -6,6 +6,8 @@ import hashlib
 import re
 from collections.abc import Iterable
 from importlib import resources
+from itertools import compress
+from operator import itemgetter, not_
 from typing import Any
 
 from analyzer.decode import decode_flow
@@ -40,6 +42,7 @@ def _version() -> str:
 
 VERSION = "1.0"
 DETECTOR_VERSION = _version()
+_RAW = itemgetter(5)  # Field.raw
 _INDEX = re.compile(r"(?<=\.)\d+(?=\.|$)|^\d+(?=\.|$)")
 
 
@@ -65,7 +68,9 @@ class Detector:
         flow_id = getattr(flow, "id", None)
         known = self._known(flow_id, self.matcher.match(fields)) if self.matcher else []
         covered = {(f.property, f.location, f.path) for f in known}
-        structured = [field for field in fields if not field.raw]
+        # Name and format rules skip raw fields (whole texts); picked out in C.
+        raw = list(map(_RAW, fields))
+        structured = list(compress(fields, map(not_, raw))) if any(raw) else fields
         candidates = resolve_context(
             key_name_candidates(structured) + pattern_candidates(structured)
         )
