@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from importlib import resources
 from itertools import compress
 from operator import itemgetter, not_
@@ -44,6 +45,18 @@ VERSION = "1.0"
 DETECTOR_VERSION = _version()
 _RAW = itemgetter(5)  # Field.raw
 _INDEX = re.compile(r"(?<=\.)\d+(?=\.|$)|^\d+(?=\.|$)")
+
+
+def _fold(path: str) -> str:
+    """The path with array indices as "*" (events.3.name -> events.*.name)."""
+    return _INDEX.sub("*", path)
+
+
+_fold_cached = lru_cache(maxsize=65536)(_fold)  # paths repeat from flow to flow
+
+
+def _folded(path: str) -> str:
+    return _fold_cached(path) if len(path) <= 256 else _fold(path)
 
 
 class Detector:
@@ -89,7 +102,7 @@ class Detector:
             key = (
                 candidate.prop,
                 field.location,
-                _INDEX.sub("*", field.path),
+                _folded(field.path),
                 field.encoding,
                 candidate.method,
                 candidate.value,
@@ -200,7 +213,7 @@ def _unique(findings: list[Finding]) -> list[Finding]:
         key = (
             finding.property,
             finding.location,
-            _INDEX.sub("*", finding.path),
+            _folded(finding.path),
             finding.encoding,
             finding.method,
             finding.value,

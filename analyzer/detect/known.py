@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Sequence
-from itertools import accumulate
+from itertools import accumulate, compress
 from operator import itemgetter
 from typing import NamedTuple
 
@@ -94,13 +94,12 @@ class KnownValueMatcher:
         if not hit_values:
             return []
         hits = []
-        for field in fields:
+        for field in compress(fields, map(hit_values.__contains__, map(_VALUE, fields))):
             value = field[3]
-            if value in hit_values:
-                for variant, start, end in fresh.get(value) or found[value]:
-                    hit = self._check(variant, field, value, start, end, 0)
-                    if hit is not None:
-                        hits.append(hit)
+            for variant, start, end in fresh.get(value) or found[value]:
+                hit = self._check(variant, field, value, start, end, 0)
+                if hit is not None:
+                    hits.append(hit)
         return hits
 
     def _scan(self, values: set[str]) -> dict[str, list[Spot]]:

@@ -171,8 +171,7 @@ def pattern_candidates(fields: Sequence[Field]) -> list[Candidate]:
         return []
     per_field = [
         (field, fresh.get(field[3]) or _SPANS[field[3]])
-        for field in fields
-        if field[3] in with_spans
+        for field in compress(fields, map(with_spans.__contains__, map(_VALUE, fields)))
     ]
     out: list[Candidate] = []
     for kind in _KINDS:
