@@ -204,6 +204,8 @@ class Walker:
                     unquote(value), location, path, key, join(chain, "url"), depth + 1, parent
                 )
             return
+        if depth < self._max_depth and len(value) <= self._max_value and _INERT(value):
+            return  # nothing inside (see _INERT): spares nested() its checks
         if (
             " " in value
             and value[0] not in "{[ \t\r\n"
