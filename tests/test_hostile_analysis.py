@@ -194,9 +194,10 @@ def test_json_deeper_than_the_walker_goes_is_noted(opener: bytes) -> None:
 
 
 def test_invalid_utf8_around_a_value_is_read_as_text() -> None:
-    body = b"\xff\xfe\xc3(" + f'{{"imei": "{IMEI}"}}'.encode() + b"\xed\xa0\x80" * 1000
-    fields, _notes, findings = _run(_flow(body, content_type="application/json"))
+    body = b"\xff\xfe\xc3(" + f'{{"imei": "{IMEI}"}}'.encode() + b"\xed\xa0\x80" * 100_000
+    fields, notes, findings = _run(_flow(body, content_type="application/json"))
     assert _known(findings, "body")
+    assert f"body: {len(body)} bytes not parsed: the first {MAX_RAW_CHARS} scanned as text" in notes
     assert all("\udcff" not in f.value for f in fields)  # replacement, never lone surrogates
 
 
@@ -210,9 +211,10 @@ def test_truncated_protobuf_is_noted_and_its_text_still_scanned() -> None:
 
 def test_binary_noise_yields_no_findings_but_the_query() -> None:
     noise = os.urandom(MiB)
-    fields, _notes, findings = _run(_flow(noise, content_type="application/octet-stream"))
+    fields, notes, findings = _run(_flow(noise, content_type="application/octet-stream"))
     assert {f.location for f in findings if f.method == "known-value"} == {"query"}
     assert sum(len(f.value) for f in fields if f.location == "body") <= MAX_RAW_CHARS
+    assert f"body: {MiB} bytes not parsed: the first {MAX_RAW_CHARS} scanned as text" in notes
 
 
 def test_thousands_of_headers_are_read_up_to_the_field_cap() -> None:

@@ -102,6 +102,11 @@ def decode_payload(
             if text is not None
             else data[:MAX_RAW_CHARS].decode("utf-8", "replace")
         )
+        if len(data) > MAX_RAW_CHARS:
+            walker.budget.note(
+                f"{location} {prefix}".rstrip()
+                + f": {len(data)} bytes not parsed: the first {MAX_RAW_CHARS} scanned as text"
+            )
         walker.emit(location, prefix, "", raw, chain, raw=True)
 
 
