@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Iterable, Iterator
@@ -294,7 +295,7 @@ def write_records(
         else:
             connections.append(rec.connection_row(record, session_id))
     if flows:
-        conn.execute(insert(Flow), flows)
+        _insert_flows(conn, flows)
     if messages:
         rows = [
             rec.websocket_row(
@@ -308,6 +309,33 @@ def write_records(
     if connections:
         conn.execute(insert(Connection), connections)
     return count
+
+
+_FLOW_COLUMNS = tuple(column.name for column in Flow.__table__.columns if column.name != "id")
+_JSON_COLUMNS = frozenset({"request_headers", "response_headers"})
+
+
+def _insert_flows(conn: DbConnection, rows: list[dict[str, Any]]) -> None:
+    """One executemany straight to the driver.
+
+    The writer shares the proxy's GIL, so its CPU is taken from the event loop; SQLAlchemy's
+    per-row parameter processing was most of that CPU (profiled under load). JSON columns are
+    serialised here exactly as SQLAlchemy's JSON type would (json.dumps), so reads are unchanged.
+    """
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = (
+        f"INSERT INTO flows ({', '.join(_FLOW_COLUMNS)}) "
+        f"VALUES ({', '.join([mark] * len(_FLOW_COLUMNS))})"
+    )
+    params = [
+        tuple(
+            json.dumps(row[name]) if name in _JSON_COLUMNS and row.get(name) is not None
+            else row.get(name)
+            for name in _FLOW_COLUMNS
+        )
+        for row in rows
+    ]  # fmt: skip
+    conn.exec_driver_sql(sql, params)
 
 
 def _websocket_flow_id(conn: DbConnection, mitm_id: str, known: dict[str, int]) -> int | None:
