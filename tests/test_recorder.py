@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import hashlib
+import threading
 
 import pytest
 from mitmproxy import exceptions
@@ -139,9 +140,11 @@ def test_existing_session_is_refused_unless_appending(
 
 
 def test_full_queue_holds_flows_back_instead_of_dropping(db_url: str) -> None:
-    """With a tiny queue, hooks return awaitables that complete once there is room."""
+    """With a tiny queue and a stalled writer, hooks return awaitables that complete once there
+    is room: every flow is stored, none dropped."""
     db = db_url
     recorder = Recorder()
+    release = threading.Event()  # the writer stalls (a slow disk) until a hook has had to wait
 
     async def flood() -> int:
         waited = 0
@@ -149,14 +152,23 @@ def test_full_queue_holds_flows_back_instead_of_dropping(db_url: str) -> None:
             pending = recorder.response(tflow.tflow(resp=True))
             if pending is not None:
                 waited += 1
+                release.set()
                 await pending
         return waited
 
     with taddons.context(recorder) as tctx:
         tctx.configure(recorder, leakmap_db=db, leakmap_session="s")
         recorder.running()
-        assert recorder.writer is not None
-        recorder.writer._queue.maxsize = 2  # force back-pressure
+        writer = recorder.writer
+        assert writer is not None
+        write = writer._write
+
+        def stalled_write(batch: list) -> None:  # type: ignore[type-arg]
+            release.wait(60)
+            write(batch)
+
+        writer._write = stalled_write  # type: ignore[method-assign]
+        writer._queue.maxsize = 2  # force back-pressure
         waited = asyncio.run(flood())
         recorder.done()
     assert waited > 0
