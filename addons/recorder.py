@@ -161,14 +161,14 @@ class Recorder:
 
     @staticmethod
     def _session_id(store: Store, name: str) -> int:
-        existing = {s.name: s.id for s in store.sessions()}
-        if name in existing:
+        existing = store.session_id(name)
+        if existing is not None:
             if not ctx.options.leakmap_append:
                 raise LeakmapError(
                     f"session {name!r} exists already; choose another leakmap_session "
                     "or set leakmap_append=true"
                 )
-            return existing[name]
+            return existing
         modes = ctx.options.mode if hasattr(ctx.options, "mode") else []
         return store.create_session(
             name,

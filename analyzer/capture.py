@@ -72,7 +72,7 @@ def mitmdump_arguments(options: CaptureOptions) -> list[str]:
 def run_capture(options: CaptureOptions) -> CaptureResult:
     """Record until Ctrl-C or SIGTERM; returns what was stored."""
     with Store(options.db) as store:  # fail here, before the proxy starts, on a bad --db
-        if any(s.name == options.session for s in store.sessions()):
+        if store.session_id(options.session) is not None:
             raise LeakmapError(f"session {options.session!r} exists already; choose another name")
 
     recorder, status = Recorder(), Status()

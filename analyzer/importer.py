@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from mitmproxy import dns, exceptions, http, tcp, udp
+from mitmproxy import exceptions, http, tcp, udp
 from mitmproxy.io import FlowReader
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -55,7 +55,7 @@ def import_files(
     """Import ``paths`` into a new session named ``session``."""
     if not paths:
         raise LeakmapError("no files to import")
-    if any(s.name == session for s in store.sessions()):
+    if store.session_id(session) is not None:
         raise LeakmapError(f"session {session!r} exists already; choose another --session name")
     started: list[float] = []
     for path in paths:  # check every file before writing anything
@@ -152,9 +152,7 @@ def _flow_records(flow: Any) -> Iterator[rec.Record | None]:
                 yield rec.websocket_record(flow.id, message)
     elif isinstance(flow, tcp.TCPFlow | udp.UDPFlow):
         yield rec.from_stream_flow(flow)
-    elif isinstance(flow, dns.DNSFlow):
-        yield None
-    else:
+    else:  # DNS flows and kinds leakmap does not store: counted as skipped
         yield None
 
 

@@ -188,6 +188,11 @@ class Store:
         with self.engine.connect() as conn:
             return [_session_info(row, row.flows) for row in conn.execute(statement)]
 
+    def session_id(self, name: str) -> int | None:
+        """The id of the session called ``name``, or None: one indexed lookup, no counting."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(Session.id).where(Session.name == name)).scalar()
+
     def session(self, name: str) -> SessionInfo:
         statement = select(Session.__table__).where(Session.name == name)
         with self.engine.connect() as conn:
