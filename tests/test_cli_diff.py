@@ -356,17 +356,15 @@ def test_blind_spot_appearing_between_two_captures(
 def test_diff_page_in_a_browser_runs_clean_and_offline(lab: dict[str, Path]) -> None:
     from playwright.sync_api import sync_playwright
 
+    from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
+
     out = lab["folder"] / "browser.html"
     assert _run(lab, "v6.2", "v6.3", "--policy", "eu-adequacy", "-o", str(out)) == 0
     url = out.resolve().as_uri()
     errors: list[str] = []
     requests: list[str] = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update"],
-        )  # fmt: skip
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             # A CSP violation (a blocked inline style or script) is reported on the console.

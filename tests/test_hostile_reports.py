@@ -14,14 +14,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus
 
 import pytest
-from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Dialog, Page, expect
 
 from analyzer.cli import main
 from analyzer.detect import mask_value
@@ -40,16 +39,6 @@ from analyzer.store.records import storable
 from analyzer.summary import Summariser
 from tests.support import hostile as h
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -103,14 +92,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     return World(
         db, h.write_profile(folder), country_db, asn_db, h.write_hostile_owners(folder), folder
     )
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 class Watched:
