@@ -17,7 +17,12 @@ from analyzer.detect.formats import CHECKS, Check
 from analyzer.vocabulary import PROPERTIES
 
 # Rules that are not properties themselves: one field carries two properties.
-COMPOSITE_RULES = {"location": "latitude", "resolution": "screenWidth", "osBuild": "osVersion"}
+COMPOSITE_RULES = {
+    "location": "latitude",
+    "resolution": "screenWidth",
+    "osBuild": "osVersion",
+    "apiLevel": "osVersion",
+}
 # Aliases this long are distinctive enough to count at the end of a longer name; IP names are
 # not (a "serveripaddress" is not the phone's).
 SUFFIX_MIN = 8

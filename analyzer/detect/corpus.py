@@ -492,10 +492,14 @@ AMBIGUOUS = {
     "other:country": {"language"},
     # Strings such as "Google sdk_gphone_x86" or "iPhone9,3" name maker and model together;
     # TrackHAR labels them one or the other, inconsistently across vendors.
-    "manufacturer": {"model"},
+    "manufacturer": {"model", "osName"},
     "model": {"manufacturer"},
+    # A platform "iPhone" names the system and the maker: TrackHAR labels it one or the other.
+    "osName": {"manufacturer"},
 }
 SAMPLES_PER_FIELD = 5
+# Example values that carry no personal value ("carrier": "none", "hl": "auto"): not labels.
+PLACEHOLDERS = frozenset({"", "none", "null", "unknown", "auto", "undefined", "n/a"})
 
 
 def _our_property(name: str) -> str:
@@ -515,7 +519,11 @@ def tracker_corpus(examples: dict[str, dict[str, list[Any]]]) -> Iterator[Case]:
             name, location, path = spec.split("/", 2)
             if path.startswith("$"):
                 continue
-            usable = [v for v in values if isinstance(v, str | int | float) and str(v).strip()]
+            usable = [
+                v
+                for v in values
+                if isinstance(v, str | int | float) and str(v).strip().lower() not in PLACEHOLDERS
+            ]
             if usable:
                 by_place[(location, path)].append((_our_property(name), usable))
         rounds = max((len(v[0][1]) for v in by_place.values()), default=0)
@@ -607,6 +615,7 @@ class Tally:
     findings: int = 0
     correct: int = 0
     ignored: int = 0
+    shared: int = 0  # labels found through another property of their place (see score)
 
     @property
     def recall(self) -> float:
@@ -619,27 +628,50 @@ class Tally:
 
 
 def score(
-    cases: list[tuple[Case, list[Finding]]], methods: tuple[str, ...], check_encoding: bool
+    cases: list[tuple[Case, list[Finding]]],
+    methods: tuple[str, ...],
+    check_encoding: bool,
+    shared_places: bool = False,
 ) -> tuple[dict[str, Tally], dict[str, Tally], list[str]]:
     """Recall per label group and precision per property for findings of one ``method``.
 
     A label is found when a finding of its property sits at its location and path (and, with
-    ``check_encoding``, reports the expected chain). A finding is correct when a label of its
-    property sits where it was found; it is ignored where the label is ambiguous (AMBIGUOUS).
-    Returns (by group, by property, a sample of misses and false positives).
+    ``check_encoding``, reports the expected chain). With ``shared_places``, a place labelled
+    with several properties from one list of values (TrackHAR files chartboost's ``os`` under
+    both osName and osVersion, with the same examples "iOS" and "14.8") is one label with
+    alternatives: finding any of them finds all (counted in ``Tally.shared``). A finding is
+    correct when a label of its property sits where it was found; it is ignored where the label
+    is ambiguous (AMBIGUOUS). Returns (by group, by property, a sample of misses and false
+    positives).
     """
     by_group: dict[str, Tally] = defaultdict(Tally)
     by_prop: dict[str, Tally] = defaultdict(Tally)
     problems: list[str] = []
     for case, findings in cases:
         own = [f for f in findings if f.method in methods]
+        found_places = {
+            (label.location, label.path)
+            for label in case.labels
+            if any(_matches(label, f, check_encoding) for f in own)
+        }
         for label in case.labels:
             if label.prop.startswith("other:"):
                 continue
             hit = any(_matches(label, f, check_encoding) for f in own)
+            shared = (
+                not hit
+                and shared_places
+                and (label.location, label.path) in found_places
+                and any(
+                    other.prop != label.prop
+                    and (other.location, other.path) == (label.location, label.path)
+                    for other in case.labels
+                )
+            )
             for tally in (by_group[label.group], by_prop[label.prop]):
                 tally.labels += 1
-                tally.found += hit
+                tally.found += hit or shared
+                tally.shared += shared
             if not hit and len(problems) < 400:
                 got = [(f.property, f.path, f.encoding) for f in own if f.path == label.path]
                 problems.append(f"miss {case.flow.carrier}: {label} got {got}")

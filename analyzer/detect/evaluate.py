@@ -142,7 +142,7 @@ def evaluate(examples: Path | None, problems_shown: int = 0, echo: Echo = print)
 
 def _evaluate_tracker(cases: list[Any], args: Any, echo: Echo) -> bool:
     methods = ("key-name", "pattern")
-    _, by_prop, problems = score(cases, methods, check_encoding=False)
+    _, by_prop, problems = score(cases, methods, check_encoding=False, shared_places=True)
     echo(
         f"\n(b) tracker examples: {len(cases)} requests, "
         f"{sum(len(c.labels) for c, _ in cases)} labelled values, no profile"
@@ -155,10 +155,17 @@ def _evaluate_tracker(cases: list[Any], args: Any, echo: Echo) -> bool:
         goal=(0.90, 0.95),
         echo=echo,
     )
+    shared = sum(t.shared for t in core.values())
+    echo(
+        f"  ({shared} labels found through the other property of a place TrackHAR files under"
+        " two, e.g. chartboost's os holding 'iOS' or '14.8')"
+    )
     _table("other properties, key-name + pattern", rest, echo=echo)
-    for case, _ in cases:
+    named_cases = []
+    for case, findings in cases:
         case.labels = [lab for lab in case.labels if not _numeric_key(lab.path)]
-    _, by_prop_named, _ = score(cases, methods, check_encoding=False)
+        named_cases.append((case, [f for f in findings if not _numeric_key(f.path)]))
+    _, by_prop_named, _ = score(named_cases, methods, check_encoding=False, shared_places=True)
     _table(
         "core properties, fields with a textual name only (protobuf field numbers left out)",
         {k: v for k, v in by_prop_named.items() if k in CORE},

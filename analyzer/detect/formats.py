@@ -174,6 +174,33 @@ ANDROID_MODEL = re.compile(
 )
 
 
+# Model identifiers whose form names the maker: a finding of the model is then also one of the
+# manufacturer (an app that sends "iPhone9,3" has told the server the phone is an Apple one).
+# Prefix families only, each unambiguous; a bare codename ("ranchu", "oriole") names no maker.
+_MODEL_MAKERS = (
+    (APPLE_MODEL, "Apple"),
+    (re.compile(r"(?:iPhone|iPad|iPod)(?: ?touch)?"), "Apple"),
+    (re.compile(r"SM-[A-Z]\d{3,4}[A-Z0-9/]{0,4}"), "Samsung"),
+    (re.compile(r"Pixel \d{1,2}[a-zA-Z ]{0,8}|sdk_gphone\w{0,30}"), "Google"),
+    (re.compile(r"(?:Redmi|POCO|Mi) [\w ]{1,20}"), "Xiaomi"),
+    (re.compile(r"CPH\d{4}"), "OPPO"),
+    (re.compile(r"RMX\d{4}"), "realme"),
+)
+# Device-family words that also name the operating system when sent as a platform.
+_APPLE_FAMILIES = {"iphone": "iOS", "ipad": "iPadOS", "ipod": "iOS"}
+
+
+def maker_of_model(value: str) -> str | None:
+    """The maker a whole model identifier implies ("iPhone14,2" -> Apple), or None."""
+    stripped = value.strip()
+    if len(stripped) > 40:
+        return None
+    for pattern, maker in _MODEL_MAKERS:
+        if pattern.fullmatch(stripped):
+            return maker
+    return None
+
+
 def manufacturer_in(value: str) -> str | None:
     """The maker a value names: the whole value, or its first word before a model-like rest."""
     stripped = value.strip()
@@ -316,12 +343,20 @@ def latlon(prop: str, value: str) -> list[tuple[str, str]]:
     return [("latitude", match[1]), ("longitude", match[2])]
 
 
+MCC_MNC = re.compile(r"[2-7]\d{2}[-_/ ]?\d{2,3}")  # mobile country code 2xx-7xx + network code
+
+
 def carrier(prop: str, value: str) -> list[tuple[str, str]]:
     value = value.strip()
-    if value.isdigit():
-        return _one(len(value) in (5, 6), prop, value)
+    if value[:1].isdigit():
+        # MCC+MNC: "26202", "310260", "310-260", "262/02".
+        return _one(MCC_MNC.fullmatch(value) is not None, prop, value)
     ok = 0 < len(value) <= 64 and any(c.isalpha() for c in value) and value.lower() not in BOOLEANS
     return _one(ok and value.lower() not in {"null", "unknown", "none", "undefined"}, prop, value)
+
+
+# Device classes, not models: "phone" or "tablet" under a model-like name says nothing specific.
+FORM_FACTORS = {"phone", "tablet", "mobile", "handset", "smartphone", "desktop", "tv", "watch"}
 
 
 def model(prop: str, value: str) -> list[tuple[str, str]]:
@@ -330,11 +365,15 @@ def model(prop: str, value: str) -> list[tuple[str, str]]:
         0 < len(value) <= 120
         and any(c.isalpha() for c in value)
         and "://" not in value
-        and value.lower() not in BOOLEANS | {"null", "unknown", "undefined"}
+        and value.lower() not in BOOLEANS | FORM_FACTORS | {"null", "unknown", "undefined"}
         and not UUID.fullmatch(value)
         and not re.fullmatch(r"[0-9a-f]{16,}", value)
     )
-    return _one(ok, prop, value)
+    if not ok:
+        return []
+    if prop == "model" and maker_of_model(value):
+        return [("model", value), ("manufacturer", value)]
+    return [(prop, value)]
 
 
 def word(prop: str, value: str) -> list[tuple[str, str]]:
@@ -355,6 +394,9 @@ def os_name(prop: str, value: str) -> list[tuple[str, str]]:
     if OS_VERSION.fullmatch(stripped) and "." in stripped:
         # An "os" field holding "14.8" names the version, not the system.
         return os_version("osVersion", value)
+    if lowered in _APPLE_FAMILIES:
+        # A platform "iPhone" names the system (iOS) and the maker (Apple) at once.
+        return [("osName", value), ("manufacturer", value)]
     spaced = lowered.replace("_", " ")
     if not any(re.search(rf"(?<![a-z]){re.escape(name)}(?![a-z])", spaced) for name in OS_NAMES):
         return []
@@ -373,6 +415,12 @@ def os_version(prop: str, value: str) -> list[tuple[str, str]]:
     if OS_VERSION.fullmatch(stripped):
         return _one(int(stripped.split(".")[0]) <= 40, prop, value)
     return []
+
+
+def api_level(prop: str, value: str) -> list[tuple[str, str]]:
+    """An Android API level (Build.VERSION.SDK_INT, 1-40): a whole number, never "8.1.0"."""
+    stripped = value.strip()
+    return _one(stripped.isdigit() and 1 <= int(stripped) <= 40, prop, value)
 
 
 ANDROID_BUILD = re.compile(r"[A-Z]{2,4}\d[A-Z]?\.\d{6}\.\d{3}(?:\.[A-Z]\d{1,2})?")
@@ -531,6 +579,7 @@ CHECKS: dict[str, Check] = {
         "word",
         "os_name",
         "os_version",
+        "api_level",
         "os_build",
         "short_text",
         "language",
@@ -557,6 +606,10 @@ def mark(prop: str, value: str) -> str:
     stripped = value.strip()
     if prop == "advertisingId" and stripped.endswith(ZERO_UUID):
         return "all zeros: the user limited ad tracking (recorded, not an identifier)"
+    if prop == "manufacturer" and stripped.lower() not in MANUFACTURERS:
+        maker = maker_of_model(stripped)
+        if maker is not None:
+            return f"the maker {maker} follows from the model identifier"
     if prop in ("macAddress", "wifiBssid") and (mac_bare(stripped) or "") in PLACEHOLDER_MACS:
         return "placeholder MAC (Android returns 02:00:00:00:00:00 to apps without permission)"
     return ""

@@ -27,6 +27,7 @@ from analyzer.detect.formats import (
     MANUFACTURERS,
     is_imei,
     mac_bare,
+    maker_of_model,
     manufacturer_in,
     mark,
 )
@@ -69,6 +70,10 @@ _MAKER = re.compile(
     + r")(?:[ ,][^\x00]{1,60})?(?=\x00)"
 )
 _MODEL = re.compile(r"\x00(?:" + APPLE_MODEL.pattern + "|" + ANDROID_MODEL.pattern + r")(?=\x00)")
+# A whole value that is an OS name, or a locale (language_REGION: "de_DE", "pt-BR"): telling
+# without a field name (unnamed protobuf fields, vendors' own keys). Case as systems write them.
+_SYSTEM = re.compile(r"\x00(?:[Aa]ndroid|ANDROID|iOS|IOS|ios|iPadOS|HarmonyOS)(?=\x00)")
+_LOCALE = re.compile(r"\x00[a-z]{2}[_-][A-Z]{2}(?=\x00)")
 
 
 class Candidate(NamedTuple):
@@ -183,7 +188,7 @@ def pattern_candidates(fields: Sequence[Field]) -> list[Candidate]:
 
 
 # Per distinct value, its spans; bounded, and only values up to _CACHE_CHARS are kept.
-_KINDS = ("email", "imei", "mac", "maker", "model")
+_KINDS = ("email", "imei", "mac", "maker", "model", "system", "locale")
 _VALUE = itemgetter(3)  # Field.value, read in C
 _CACHE_VALUES = 200_000
 _CACHE_CHARS = 256
@@ -282,6 +287,26 @@ def _candidates(out: list[Candidate], kind: str, field: Field, start: int, end: 
                 "the value has the form of a device model identifier",
             )
         )
+        maker = maker_of_model(found)
+        if maker is not None:
+            out.append(
+                Candidate(
+                    "manufacturer",
+                    field,
+                    found,
+                    "pattern",
+                    0.5,
+                    start,
+                    end,
+                    f"the model identifier names the maker {maker}",
+                )
+            )
+    elif kind == "system":
+        explanation = "the whole value is the name of a phone operating system"
+        out.append(Candidate("osName", field, found, "pattern", 0.5, start, end, explanation))
+    elif kind == "locale":
+        explanation = "the whole value is a locale (language_REGION)"
+        out.append(Candidate("language", field, found, "pattern", 0.5, start, end, explanation))
 
 
 def _spans(text: str) -> list[tuple[str, int, int]]:
@@ -327,6 +352,10 @@ def _spans(text: str) -> list[tuple[str, int, int]]:
             spans.append(("maker", match.start() + 1, match.end()))
     for match in _MODEL.finditer(text):
         spans.append(("model", match.start() + 1, match.end()))
+    for match in _SYSTEM.finditer(text):
+        spans.append(("system", match.start() + 1, match.end()))
+    for match in _LOCALE.finditer(text):
+        spans.append(("locale", match.start() + 1, match.end()))
     return spans
 
 

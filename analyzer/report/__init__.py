@@ -78,5 +78,12 @@ def write_report(
     return target
 
 
-__all__ = ["FORMATS", "default_path", "render_html", "write_csv", "write_har", "write_json",
-           "write_report"]
+__all__ = [
+    "FORMATS",
+    "default_path",
+    "render_html",
+    "write_csv",
+    "write_har",
+    "write_json",
+    "write_report",
+]

@@ -10,9 +10,25 @@ import csv
 from typing import IO, Any
 
 COLUMNS = (
-    "flow_id", "time", "host", "server_ip", "country", "asn", "org", "owner", "owner_country",
-    "property", "location", "path", "encoding", "method", "value", "confidence", "scheme",
-    "plaintext", "allowed",
+    "flow_id",
+    "time",
+    "host",
+    "server_ip",
+    "country",
+    "asn",
+    "org",
+    "owner",
+    "owner_country",
+    "property",
+    "location",
+    "path",
+    "encoding",
+    "method",
+    "value",
+    "confidence",
+    "scheme",
+    "plaintext",
+    "allowed",
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

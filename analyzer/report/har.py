@@ -84,8 +84,15 @@ def har_entry(flow: Any, websocket_messages: list[Any] | None = None) -> dict[st
         "request": request,
         "response": _response(flow),
         "cache": {},
-        "timings": {"blocked": -1, "dns": -1, "connect": -1, "ssl": -1,
-                    "send": 0, "wait": total, "receive": 0},
+        "timings": {
+            "blocked": -1,
+            "dns": -1,
+            "connect": -1,
+            "ssl": -1,
+            "send": 0,
+            "wait": total,
+            "receive": 0,
+        },
         "_leakmap_flow_id": flow.id,
     }
     if flow.server_ip:
@@ -101,9 +108,16 @@ def har_entry(flow: Any, websocket_messages: list[Any] | None = None) -> dict[st
 def _response(flow: Any) -> dict[str, Any]:
     if flow.status_code is None:
         return {
-            "status": 0, "statusText": "", "httpVersion": "", "cookies": [], "headers": [],
-            "content": {"size": 0, "mimeType": ""}, "redirectURL": "",
-            "headersSize": -1, "bodySize": -1, "_error": flow.error,
+            "status": 0,
+            "statusText": "",
+            "httpVersion": "",
+            "cookies": [],
+            "headers": [],
+            "content": {"size": 0, "mimeType": ""},
+            "redirectURL": "",
+            "headersSize": -1,
+            "bodySize": -1,
+            "_error": flow.error,
         }
     headers = _headers(flow.response_headers)
     content: dict[str, Any] = {"size": 0, "mimeType": flow.response_content_type or ""}

@@ -74,21 +74,23 @@ def render_page(
     """Render ``template`` with the named assets inlined and a CSP that admits only them."""
     style = "\n".join(_asset(name) for name in styles)
     script = "\n".join(_asset(name) for name in scripts)
-    return environment().get_template(template).render(
-        **context,
-        style=Markup(style),
-        script=Markup(script),
-        csp=content_security_policy(style, script),
-        tool_version=__version__,
+    return (
+        environment()
+        .get_template(template)
+        .render(
+            **context,
+            style=Markup(style),
+            script=Markup(script),
+            csp=content_security_policy(style, script),
+            tool_version=__version__,
+        )
     )
 
 
 def render_html(report: dict[str, Any]) -> str:
     """The session report page of a report dict from :func:`analyzer.summary.build_report`."""
     destinations = report["destinations"]
-    country_anchor = {
-        code: f"cty-{n}" for n, code in enumerate(sorted(report["by_country"]), 1)
-    }
+    country_anchor = {code: f"cty-{n}" for n, code in enumerate(sorted(report["by_country"]), 1)}
     evidence = _bounded_evidence(report["evidence"])
     return render_page(
         "report.html.j2",
@@ -119,9 +121,7 @@ def render_html(report: dict[str, Any]) -> str:
 def world_map(report: dict[str, Any]) -> dict[str, Any]:
     """Countries of the map with the shading class of each, and the legend."""
     geometry = _world()
-    received = {
-        code: entry for code, entry in report["by_country"].items() if entry.get("flows")
-    }
+    received = {code: entry for code, entry in report["by_country"].items() if entry.get("flows")}
     shapes = []
     for country in geometry["countries"]:
         entry = received.get(country["id"])
@@ -138,8 +138,10 @@ def world_map(report: dict[str, Any]) -> dict[str, Any]:
     drawn = {c["id"] for c in geometry["countries"]}
     unplaced = sorted(code for code in received if code not in drawn)
     legend = [
-        {"level": n + 1, "label": str(lo) if lo == hi else (f"{lo}+" if hi == math.inf else
-                                                            f"{lo}–{hi}")}
+        {
+            "level": n + 1,
+            "label": str(lo) if lo == hi else (f"{lo}+" if hi == math.inf else f"{lo}–{hi}"),
+        }
         for n, (lo, hi) in enumerate(BUCKETS)
     ]
     return {

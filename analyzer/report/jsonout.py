@@ -12,10 +12,25 @@ from pathlib import Path
 from typing import IO, Any
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "data" / "report.schema.json"
-CONTRACT_KEYS = ("schema", "session", "geoip", "findings", "destinations", "by_country",
-                 "tls_failures")
-EXTRA_KEYS = ("generated_at", "tool_version", "show_values", "policy", "connections", "notes",
-              "headline", "first_left")
+CONTRACT_KEYS = (
+    "schema",
+    "session",
+    "geoip",
+    "findings",
+    "destinations",
+    "by_country",
+    "tls_failures",
+)
+EXTRA_KEYS = (
+    "generated_at",
+    "tool_version",
+    "show_values",
+    "policy",
+    "connections",
+    "notes",
+    "headline",
+    "first_left",
+)
 
 
 def report_document(report: dict[str, Any]) -> dict[str, Any]:
