@@ -326,6 +326,8 @@ FIXED = Detector(profile_from_dict({"known": PROFILE_VALUES}))
 )
 def test_random_text_without_the_values_has_no_known_value_finding(text: str, place: str) -> None:
     assume("52.23" not in text or "10.56" not in text)
+    # The phone number's digits-only and national forms are variants too (hypothesis found one).
+    assume("15123456789" not in text)
     if place == "raw":
         flow = _flow(text.encode("utf-8", "surrogatepass"))
     else:

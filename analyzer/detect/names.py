@@ -61,7 +61,12 @@ _EMAIL_AT = re.compile(r"(?<![A-Za-z0-9._%+\-])" + EMAIL.pattern)
 _SHAPE = str.maketrans(
     {chr(c): ("d" if chr(c).isdigit() else "a" if chr(c).isalpha() else " ") for c in range(128)}
 )
-_MAC_TAIL = re.compile(r"([:-])[0-9A-Fa-f]{2}(?:\1[0-9A-Fa-f]{2}){4}")
+# One pattern per separator: a pattern that starts with a literal is searched at C speed (the
+# engine skips to the next ":" or "-"), a character class is tried at every position.
+_MAC_TAILS = (
+    re.compile(r":[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){4}"),
+    re.compile(r"-[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){4}"),
+)
 _MAC_FULL = re.compile(r"[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(?:\1[0-9A-Fa-f]{2}){4}")
 # Whole values only: in the joined text a whole value sits between NULs.
 _MAKER = re.compile(
@@ -336,15 +341,16 @@ def _spans(text: str) -> list[tuple[str, int, int]]:
             continue
         if is_imei(text[start:end]):
             spans.append(("imei", start, end))
-    for match in _MAC_TAIL.finditer(text):
-        start, end = match.start() - 2, match.end()
-        candidate = text[max(start, 0) : end]
-        if start < 0 or not _MAC_FULL.fullmatch(candidate):
-            continue
-        if (start and shape[start - 1] in "da") or (end < len(text) and shape[end] in "da"):
-            continue
-        if mac_bare(candidate) not in {"000000000000", "ffffffffffff"}:
-            spans.append(("mac", start, end))
+    for tail in _MAC_TAILS if ":" in text else _MAC_TAILS[1:]:
+        for match in tail.finditer(text):
+            start, end = match.start() - 2, match.end()
+            candidate = text[max(start, 0) : end]
+            if start < 0 or not _MAC_FULL.fullmatch(candidate):
+                continue
+            if (start and shape[start - 1] in "da") or (end < len(text) and shape[end] in "da"):
+                continue
+            if mac_bare(candidate) not in {"000000000000", "ffffffffffff"}:
+                spans.append(("mac", start, end))
     # The joined text frames each value with NULs; the match includes the leading one.
     lowered = text.lower()
     if len(lowered) == len(text):
