@@ -719,12 +719,15 @@ def build_report(
     policy: Any = None,
     show_values: bool = False,
     progress: Progress | None = None,
+    workers: int = 1,
 ) -> dict[str, Any]:
     """The report dict of one session (see the module docstring).
 
     ``profile`` is a loaded :class:`~analyzer.profile.Profile`, a path to its TOML, or None.
     ``policy`` is a loaded policy (anything with ``allows`` and ``name``), a path or a shipped
     policy name. ``progress(stage, count)`` is called now and then while flows stream.
+    ``workers`` > 1 analyses a big session in that many processes (the CLI's default: the
+    cores; a library caller opts in, as worker processes re-import a script's main module).
     """
     from analyzer.detect import mask_value
     from analyzer.detect.cache import findings_for_session
@@ -743,7 +746,7 @@ def build_report(
         if progress and count % 5000 == 0:
             progress("detect", count)
 
-    findings, notes = findings_for_session(store, info, profile, progress=detected)
+    findings, notes = findings_for_session(store, info, profile, progress=detected, workers=workers)
     summariser = Summariser(
         info,
         geo=geo,

@@ -13,6 +13,7 @@ findings), renders the HTML and writes JSON, CSV and HAR. Goal: < 60 s and < 1 G
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import json
 import os
@@ -21,8 +22,11 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
+
+import psutil
 
 from analyzer.store import Limits, Store, write_records
 from analyzer.store import records as rec
@@ -100,8 +104,32 @@ def build_session(store: Store, flows: int, seed: int = 5) -> None:
     store.end_session(session_id, T0 + flows * 0.05)
 
 
+class _TreeMemory(threading.Thread):
+    """Peak resident memory of this process and its descendants (the detection workers start
+    from a fork server, so getrusage's RUSAGE_CHILDREN does not see them), sampled at 5 Hz."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak = 0
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        me = psutil.Process()
+        while not self._done.wait(0.2):
+            total = me.memory_info().rss
+            for child in me.children(recursive=True):
+                with contextlib.suppress(psutil.Error):
+                    total += child.memory_info().rss
+            self.peak = max(self.peak, total)
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
+
+
 def render(db: str, folder: Path) -> None:
     """The measured part, in its own process."""
+    from analyzer.detect.parallel import default_workers
     from analyzer.report.csvout import write_csv
     from analyzer.report.har import write_har
     from analyzer.report.html import render_html
@@ -109,10 +137,15 @@ def render(db: str, folder: Path) -> None:
     from analyzer.summary import build_report
 
     figures: dict[str, float] = {}
+    sampler = _TreeMemory()
+    sampler.start()
     with Store(db, create=False) as store:
         start = time.perf_counter()
-        build_report(store, "bench", profile=folder / "profile.toml")
+        workers = default_workers()
+        build_report(store, "bench", profile=folder / "profile.toml", workers=workers)
         figures["report_first_s"] = time.perf_counter() - start
+        figures["workers"] = workers
+        sampler.stop()
         start = time.perf_counter()
         report = build_report(store, "bench", profile=folder / "profile.toml")
         figures["report_cached_s"] = time.perf_counter() - start
@@ -133,6 +166,8 @@ def render(db: str, folder: Path) -> None:
         figures["destinations"] = len(report["destinations"])
         figures["evidence_sections"] = len(report["evidence"])
     figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # With detection workers (analyzer/detect/parallel.py): this process and all of them.
+    figures["tree_rss_mb"] = sampler.peak / 1e6
     print(json.dumps(figures))
 
 
@@ -141,7 +176,12 @@ def main() -> int:
     parser.add_argument("--flows", type=int, default=100_000)
     parser.add_argument("--keep", type=Path, help="folder to keep the database and outputs in")
     parser.add_argument("--render", type=Path, help=argparse.SUPPRESS)  # the child process
+    parser.add_argument(
+        "--workers", type=int, help="detection processes (default: LEAKMAP_WORKERS or the cores)"
+    )
     args = parser.parse_args()
+    if args.workers:
+        os.environ["LEAKMAP_WORKERS"] = str(args.workers)
     if args.render:
         render(str(args.render / "bench.db"), args.render)
         return 0
@@ -173,7 +213,9 @@ def main() -> int:
           f"evidence sections {figures['evidence_sections']:,}")
     for name in ("html", "json", "csv", "har"):
         print(f"{name.upper():4} {(folder / f'bench.{name}').stat().st_size / 1e6:8.1f} MB")
-    print(f"reporting process: {total:.1f} s wall, peak RSS {figures['peak_rss_mb']:.0f} MB")
+    print(f"reporting process: {total:.1f} s wall, peak RSS {figures['peak_rss_mb']:.0f} MB; "
+          f"first run with {figures['workers']:.0f} detection worker(s): "
+          f"{figures['tree_rss_mb']:.0f} MB for all processes")
     if not args.keep:
         for path in folder.iterdir():
             path.unlink()

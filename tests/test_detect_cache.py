@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from analyzer.detect.cache import NO_PROFILE_DIGEST, findings_for_session
 from analyzer.profile import profile_from_dict
@@ -124,3 +124,84 @@ def test_empty_session(store: Store) -> None:
     assert findings == [] and notes == []
     with store.engine.connect() as conn:
         assert conn.execute(select(AnalysisRun.flows)).scalar_one() == 0
+
+
+def _busy_session(store: Store) -> Any:
+    """A session of 60 flows of several kinds (findings, notes, WebSocket messages)."""
+    session_id = store.create_session("busy")
+    bodies: list[dict[str, Any]] = []
+    for index in range(60):
+        kind = index % 4
+        if kind == 0:
+            bodies.append({"imei": "356938035643809", "n": index})
+        elif kind == 1:
+            bodies.append({"device": {"model": "Pixel 7", "os": "android"}, "n": index})
+        elif kind == 2:
+            bodies.append({"deep": "[" * 30 + "]" * 30, "n": index})  # a decoder note
+        else:
+            bodies.append({"nothing": index})
+    with store.engine.begin() as conn:
+        conn.execute(insert(Flow), [_flow(session_id, body, websocket=True) for body in bodies])
+        ids = [row[0] for row in conn.execute(select(Flow.id).order_by(Flow.id))]
+        conn.execute(
+            insert(WebSocketMessage),
+            [
+                {
+                    "session_id": session_id,
+                    "flow_id": flow_id,
+                    "from_client": True,
+                    "is_text": True,
+                    "content": json.dumps({"mail": "a@example.org", "i": flow_id}).encode(),
+                    "size": 40,
+                }
+                for flow_id in ids[::5]
+            ],
+        )
+    return store.session("busy")
+
+
+def test_worker_processes_find_what_one_process_finds(store: Store, monkeypatch: Any) -> None:
+    # Small chunks, so that several are in flight and their order is tested.
+    monkeypatch.setattr("analyzer.detect.cache.PARALLEL_MIN_FLOWS", 1)
+    monkeypatch.setattr("analyzer.detect.parallel.CHUNK_FLOWS", 7)
+    session = _busy_session(store)
+    seen: list[int] = []
+
+    def not_here(*args: Any) -> None:
+        raise AssertionError("the parallel run analysed a flow in the calling process")
+
+    # Workers start from a fresh interpreter: this patch reaches the calling process only.
+    with monkeypatch.context() as patch:
+        patch.setattr("analyzer.detect.parallel.Detector", not_here)
+        parallel, parallel_notes = findings_for_session(
+            store, session, PROFILE, progress=seen.append, workers=2
+        )
+    assert seen == list(range(1, 61))
+    with store.engine.begin() as conn:  # forget the run, analyse again in this process
+        conn.execute(delete(FindingRow))
+        conn.execute(delete(AnalysisRun))
+    serial, serial_notes = findings_for_session(store, session, PROFILE, workers=1)
+    assert parallel == serial
+    assert parallel_notes == serial_notes
+    assert {f.property for f in serial} >= {"imei", "email", "model", "osName", "latitude"}
+    assert sum(f.location == "websocket" for f in serial) == 12
+    # Findings come in flow order, as on one core.
+    flow_ids = [f.flow_id for f in parallel]
+    assert flow_ids == sorted(flow_ids)
+
+
+def test_worker_count_from_the_environment(monkeypatch: Any) -> None:
+    import pytest
+
+    from analyzer.detect.parallel import MAX_WORKERS, default_workers
+    from analyzer.errors import LeakmapError
+
+    monkeypatch.setenv("LEAKMAP_WORKERS", "3")
+    assert default_workers() == 3
+    monkeypatch.setenv("LEAKMAP_WORKERS", "0")
+    assert default_workers() == 1
+    monkeypatch.setenv("LEAKMAP_WORKERS", "many")
+    with pytest.raises(LeakmapError, match="whole number"):
+        default_workers()
+    monkeypatch.delenv("LEAKMAP_WORKERS")
+    assert 1 <= default_workers() <= MAX_WORKERS

@@ -151,6 +151,20 @@ def test_missing_database_and_bad_format(
     assert "unknown --format 'pdf'" in capsys.readouterr().err
 
 
+def test_worker_count_is_checked(
+    lab: dict[str, str], capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert main(_args(lab, "--workers", "0")) != 0
+    assert "--workers" in capsys.readouterr().err
+    monkeypatch.setenv("LEAKMAP_WORKERS", "all")
+    assert main(_args(lab, "--format", "json")) == 1
+    err = capsys.readouterr().err
+    assert "LEAKMAP_WORKERS must be a whole number" in err and "Traceback" not in err
+    # Given explicitly, --workers wins over the environment (a small session: one process).
+    assert main(_args(lab, "--format", "json", "--workers", "2")) == 0
+    assert json.loads(capsys.readouterr().out)["findings"]
+
+
 def test_a_failure_leaves_the_old_report_whole(
     lab: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

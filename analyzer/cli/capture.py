@@ -91,7 +91,9 @@ def capture(
         from analyzer.report import write_report
 
         path = Path("reports") / f"{session}.html"
-        write_report(db, session, path, "html", profile=profile)
+        from analyzer.detect.parallel import default_workers
+
+        write_report(db, session, path, "html", profile=profile, workers=default_workers())
         typer.echo(f"report: {path}", err=True)
     if result.lost:
         raise typer.Exit(1)

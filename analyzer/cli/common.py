@@ -53,6 +53,24 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
+WorkersOption = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        min=1,
+        help="Processes for the first analysis of a big session (2,000+ flows). Default: "
+        "LEAKMAP_WORKERS, else the number of cores (at most 8); 1 analyses in one process.",
+    ),
+]
+
+
+def workers_or_default(workers: int | None) -> int:
+    """``--workers`` as given, else LEAKMAP_WORKERS or the cores."""
+    from analyzer.detect.parallel import default_workers
+
+    return workers if workers is not None else default_workers()
+
+
 PolicyOption = Annotated[
     Path | None,
     typer.Option(

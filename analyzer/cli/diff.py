@@ -21,6 +21,8 @@ from analyzer.cli.common import (
     GeoipDbOption,
     PolicyOption,
     ProfileOption,
+    WorkersOption,
+    workers_or_default,
 )
 from analyzer.errors import LeakmapError
 from analyzer.gates import EXIT_USAGE, GATE_HELP
@@ -83,6 +85,7 @@ def diff_command(
             help="Exit 1 when this gate fires (repeatable; see the list below).",
         ),
     ] = None,
+    workers: WorkersOption = None,
 ) -> None:
     """Compare two sessions: new and gone countries, owners, domains, hosts and properties.
 
@@ -98,7 +101,17 @@ def diff_command(
     """
     try:
         code = _run(
-            old_session, new_session, db, profile, geoip_db, asn_db, policy, fmt, output, fail_on
+            old_session,
+            new_session,
+            db,
+            profile,
+            geoip_db,
+            asn_db,
+            policy,
+            fmt,
+            output,
+            fail_on,
+            workers_or_default(workers),
         )
     except LeakmapError as error:
         # Exit code 1 means "a gate fired": every error of this command is 2, so CI can tell.
@@ -122,6 +135,7 @@ def _run(
     fmt: DiffFormat,
     output: Path | None,
     fail_on: list[str] | None,
+    workers: int,
 ) -> int:
     from analyzer.diff import diff_reports
     from analyzer.diff_report import render_html, render_json, terminal_summary
@@ -142,6 +156,7 @@ def _run(
         "geoip_db": geoip_db,
         "asn_db": asn_db,
         "policy": policy,
+        "workers": workers,
     }
     sides = (old_session, new_session)
     reports: dict[str, dict[str, Any]] = {

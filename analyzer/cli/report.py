@@ -19,6 +19,8 @@ from analyzer.cli.common import (
     GeoipDbOption,
     PolicyOption,
     ProfileOption,
+    WorkersOption,
+    workers_or_default,
 )
 from analyzer.errors import LeakmapError
 from analyzer.report import FORMATS, default_path, write_report
@@ -55,6 +57,7 @@ def report_command(
         bool,
         typer.Option("--show-values", help="Show personal values in clear (masked by default)."),
     ] = False,
+    workers: WorkersOption = None,
 ) -> None:
     """Report which personal data a session sent to which countries, with evidence.
 
@@ -81,6 +84,7 @@ def report_command(
                     "policy": str(policy) if policy is not None else None,
                     "show_values": show_values,
                     "progress": _progress if sys.stderr.isatty() else None,
+                    "workers": workers_or_default(workers),
                 }
             ),
         )

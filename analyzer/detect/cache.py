@@ -16,8 +16,14 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from analyzer.decode.fields import Limits
-from analyzer.detect.detector import DETECTOR_VERSION, Detector
+from analyzer.detect.detector import DETECTOR_VERSION
 from analyzer.detect.finding import Finding
+from analyzer.detect.parallel import (
+    PARALLEL_MIN_FLOWS,
+    Message,
+    Request,
+    detect_requests,
+)
 from analyzer.profile import Profile
 from analyzer.store.models import AnalysisRun
 from analyzer.store.models import Finding as FindingRow
@@ -34,18 +40,21 @@ def findings_for_session(
     session_info: Any,
     profile: Profile | None = None,
     progress: Progress | None = None,
+    workers: int = 1,
 ) -> tuple[list[Finding], list[str]]:
     """All findings of a session and the decoders' notes, from the cache or by analysing it.
 
     ``store`` is an :class:`analyzer.store.Store`, ``session_info`` a
     :class:`analyzer.store.SessionInfo` (its ``id`` is used). ``progress``, if given, is called
-    with the number of flows analysed so far (every flow, only when not cached).
+    with the number of flows analysed so far (every flow, only when not cached). ``workers``:
+    processes for sessions of :data:`PARALLEL_MIN_FLOWS` flows or more (1: this process; see
+    :mod:`analyzer.detect.parallel`).
     """
     digest = profile.digest if profile is not None and len(profile) else NO_PROFILE_DIGEST
     cached = _load(store, session_info.id, digest)
     if cached is not None:
         return cached
-    findings, notes, flows = _analyse(store, session_info.id, profile, progress)
+    findings, notes, flows = _analyse(store, session_info.id, profile, progress, workers)
     try:
         _save(store, session_info.id, digest, findings, notes, flows)
     except IntegrityError:
@@ -57,20 +66,24 @@ def findings_for_session(
 
 
 def _analyse(
-    store: Any, session_id: int, profile: Profile | None, progress: Progress | None
+    store: Any,
+    session_id: int,
+    profile: Profile | None,
+    progress: Progress | None,
+    workers: int,
 ) -> tuple[list[Finding], list[str], int]:
-    detector = Detector(profile)
-    limit = (detector.limits or Limits()).max_messages
-    messages = _MessageCursor(store.websocket_messages(session_id), limit)
+    if workers > 1 and store.counts(session_id)["flows"] < PARALLEL_MIN_FLOWS:
+        workers = 1
+    messages = _MessageCursor(store.client_messages(session_id), Limits().max_messages)
+    requests = ((Request(*row), messages.take(row.id)) for row in store.iter_requests(session_id))
     findings: list[Finding] = []
     notes: list[str] = []
     skipped_notes = 0
     count = 0
-    for flow in store.iter_flows(session_id):
+    for flow, (found, flow_notes) in detect_requests(requests, profile, workers):
         count += 1
-        found = detector.detect(flow, messages.take(flow.id))
         findings.extend(found)
-        for note in detector.last_notes:
+        for note in flow_notes:
             if len(notes) < MAX_NOTES:
                 notes.append(f"flow {flow.id} ({flow.host or '?'}): {note}")
             else:
@@ -90,15 +103,16 @@ class _MessageCursor:
         self.limit = limit
         self.current: Any = next(self.rows, None)
 
-    def take(self, flow_id: int) -> list[Any]:
-        out: list[Any] = []
+    def take(self, flow_id: int) -> list[Message]:
+        out: list[Message] = []
         while self.current is not None:
-            owner = self.current.flow_id
+            row = self.current
+            owner = row.flow_id
             if owner is not None and owner > flow_id:
                 break
             # Only client-to-server messages matter, and no more than the decoder would read.
-            if owner == flow_id and self.current.from_client and len(out) < self.limit:
-                out.append(self.current)
+            if owner == flow_id and row.from_client and len(out) < self.limit:
+                out.append(Message(owner, True, bool(row.is_text), row.content))
             self.current = next(self.rows, None)
         return out
 

@@ -39,7 +39,7 @@ def write_report(
     ``store`` is an open :class:`~analyzer.store.Store` or a database file/URL to open.
 
     ``options`` are those of :func:`analyzer.summary.build_report` (profile, geoip_db, asn_db,
-    policy, show_values, progress). Returns the path written, or None for standard output.
+    policy, show_values, progress, workers). Returns the path written, or None for standard output.
     """
     if fmt not in FORMATS:
         raise LeakmapError(f"unknown report format {fmt!r} (choose from {', '.join(FORMATS)})")

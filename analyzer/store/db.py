@@ -22,6 +22,17 @@ from analyzer.store.schema import SQLITE_BEGIN, ensure_schema
 
 DEFAULT_DB = "leakmap.db"
 STREAM_BATCH = 500
+# What detection reads of a flow (Store.iter_requests), in this order.
+REQUEST_COLUMNS = (
+    "id",
+    "host",
+    "url",
+    "request_headers",
+    "request_body",
+    "request_body_truncated",
+    "request_content_encoding",
+    "request_content_type",
+)
 
 
 def database_url(db: str) -> str:
@@ -211,6 +222,29 @@ class Store:
         statement = select(Flow.__table__).where(Flow.session_id == session_id).order_by(Flow.id)
         with self.engine.connect() as conn:
             result = conn.execution_options(stream_results=True, yield_per=batch).execute(statement)
+            yield from result
+
+    def iter_requests(self, session_id: int, batch: int = STREAM_BATCH) -> Iterator[Row[Any]]:
+        """The request side of each flow, in flow order: what detection reads (columns of
+        :data:`REQUEST_COLUMNS`), without the response bodies that a full row carries."""
+        columns = [Flow.__table__.c[name] for name in REQUEST_COLUMNS]
+        statement = select(*columns).where(Flow.session_id == session_id).order_by(Flow.id)
+        with self.engine.connect() as conn:
+            result = conn.execution_options(stream_results=True, yield_per=batch).execute(statement)
+            yield from result
+
+    def client_messages(self, session_id: int) -> Iterator[Row[Any]]:
+        """The phone's WebSocket messages (flow_id, from_client, is_text, content), by flow."""
+        table = WebSocketMessage.__table__
+        statement = (
+            select(table.c.flow_id, table.c.from_client, table.c.is_text, table.c.content)
+            .where(WebSocketMessage.session_id == session_id, WebSocketMessage.from_client)
+            .order_by(WebSocketMessage.flow_id, WebSocketMessage.id)
+        )
+        with self.engine.connect() as conn:
+            result = conn.execution_options(stream_results=True, yield_per=STREAM_BATCH).execute(
+                statement
+            )
             yield from result
 
     def websocket_messages(self, session_id: int) -> Iterator[Row[Any]]:
