@@ -189,19 +189,3 @@ def test_worker_processes_find_what_one_process_finds(store: Store, monkeypatch:
     flow_ids = [f.flow_id for f in parallel]
     assert flow_ids == sorted(flow_ids)
 
-
-def test_worker_count_from_the_environment(monkeypatch: Any) -> None:
-    import pytest
-
-    from analyzer.detect.parallel import MAX_WORKERS, default_workers
-    from analyzer.errors import LeakmapError
-
-    monkeypatch.setenv("LEAKMAP_WORKERS", "3")
-    assert default_workers() == 3
-    monkeypatch.setenv("LEAKMAP_WORKERS", "0")
-    assert default_workers() == 1
-    monkeypatch.setenv("LEAKMAP_WORKERS", "many")
-    with pytest.raises(LeakmapError, match="whole number"):
-        default_workers()
-    monkeypatch.delenv("LEAKMAP_WORKERS")
-    assert 1 <= default_workers() <= MAX_WORKERS

@@ -44,13 +44,15 @@ _HEX_TEXT_NIBBLES = "234567"  # hex-encoded ASCII text: every byte's high nibble
 # Strings that :meth:`Walker.nested` would leave alone whatever their place: no JSON, form, URL
 # or token syntax at the start, no "=" or "%", and either a character outside the base64/hex
 # alphabets (a dot, a comma, a colon: "com.example.app", "Pixel 7 Pro"), or a UUID, or too short
-# for base64. Most values of a flow are such; one C-speed match spares each the Python checks.
+# for base64, or a lower-case word that cannot be hex ("session_start": base64 of real data
+# mixes cases). Most values of a flow are such; one C-speed match spares each the Python checks.
 # (Alternatives are unambiguous so that hostile text cannot make the match backtrack.)
 _INERT = re.compile(
     r"(?![\s{\[]|eyJ|[Bb]earer )"
     r"(?:[A-Za-z0-9+/_\-]*[^A-Za-z0-9+/_=%\-\s][^=%]*"
     r"|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-    r"|[A-Za-z0-9+/_\-]{1,11})"
+    r"|[A-Za-z0-9+/_\-]{1,11}"
+    r"|[a-z0-9_]*[g-z_][a-z0-9_]*)"
 ).fullmatch
 
 
@@ -140,6 +142,9 @@ class Walker:
                     fields.append(
                         _new_field(Field, (location, sub, name, repr(value), plain, False, key))
                     )
+                elif vkind is bool and len(fields) < limit:
+                    text = "true" if value else "false"
+                    fields.append(_new_field(Field, (location, sub, name, text, plain, False, key)))
                 elif value is not None:  # null: nothing to emit (walk would do nothing)
                     self.walk(value, location, sub, name, chain, depth + 1, key)
         elif kind is list:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 Check = Callable[[str, str], list[tuple[str, str]]]
 
@@ -190,6 +191,7 @@ _MODEL_MAKERS = (
 _APPLE_FAMILIES = {"iphone": "iOS", "ipad": "iPadOS", "ipod": "iOS"}
 
 
+@lru_cache(maxsize=4096)  # a session repeats its device's model in every flow
 def maker_of_model(value: str) -> str | None:
     """The maker a whole model identifier implies ("iPhone14,2" -> Apple), or None."""
     stripped = value.strip()

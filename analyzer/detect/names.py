@@ -183,12 +183,14 @@ def pattern_candidates(fields: Sequence[Field]) -> list[Candidate]:
         (field, fresh.get(field[3]) or _SPANS[field[3]])
         for field in compress(fields, map(with_spans.__contains__, map(_VALUE, fields)))
     ]
+    by_kind: dict[str, list[tuple[Field, int, int]]] = {}
+    for field, spans in per_field:
+        for kind, start, end in spans:
+            by_kind.setdefault(kind, []).append((field, start, end))
     out: list[Candidate] = []
     for kind in _KINDS:
-        for field, spans in per_field:
-            for span_kind, start, end in spans:
-                if span_kind == kind:
-                    _candidates(out, kind, field, start, end)
+        for field, start, end in by_kind.get(kind, ()):
+            _candidates(out, kind, field, start, end)
     return out
 
 

@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from itertools import chain
 from typing import Any, NamedTuple
 
 from analyzer.decode.fields import Limits
@@ -86,34 +89,58 @@ def detect_requests(
     """Each request with its findings and notes, in the order given, on ``workers`` processes.
 
     ``workers`` <= 1 analyses in this process. ``on_start(workers)`` is called once the pool
-    runs (the CLI reports it).
+    runs. If a worker dies (killed, out of memory), nothing is lost: the chunks it left
+    unfinished and the rest of the session are analysed in this process, with a note.
     """
     if workers <= 1:
-        detector = Detector(profile, limits)
-        for request, messages in items:
-            yield request, (detector.detect(request, messages), detector.last_notes)
+        yield from _in_process(iter(items), Detector(profile, limits))
         return
-    context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=context,
-        initializer=_start_worker,
-        initargs=(profile, limits),
-    ) as pool:
-        if on_start is not None:
-            on_start(workers)
-        pending: deque[tuple[list[Request], Future[list[Result]]]] = deque()
-        for chunk in _chunks(items):
-            pending.append(([request for request, _ in chunk], pool.submit(_detect_chunk, chunk)))
-            while len(pending) >= workers * IN_FLIGHT_PER_WORKER:
-                yield from _collect(pending.popleft())
-        while pending:
-            yield from _collect(pending.popleft())
+    items = iter(items)
+    pending: deque[tuple[list[Item], Future[list[Result]] | None]] = deque()
+    try:
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("forkserver"),
+            initializer=_start_worker,
+            initargs=(profile, limits),
+        ) as pool:
+            if on_start is not None:
+                on_start(workers)
+            for chunk in _chunks(items):
+                future = None
+                try:
+                    future = pool.submit(_detect_chunk, chunk)
+                finally:
+                    pending.append((chunk, future))
+                while len(pending) >= workers * IN_FLIGHT_PER_WORKER:
+                    yield from _collect(pending[0])
+                    pending.popleft()
+            while pending:
+                yield from _collect(pending[0])
+                pending.popleft()
+    except BrokenProcessPool as error:
+        note = f"a detection worker stopped ({error}); the rest was analysed in one process"
+        detector = Detector(profile, limits)
+        rest = (item for chunk, _ in pending for item in chunk)
+        first = True
+        for request, (found, notes) in _in_process(chain(rest, items), detector):
+            yield request, (found, [note, *notes] if first else notes)
+            first = False
 
 
-def _collect(done: tuple[list[Request], Future[list[Result]]]) -> Iterator[tuple[Request, Result]]:
-    requests, future = done
-    yield from zip(requests, future.result(), strict=True)
+def _in_process(items: Iterator[Item], detector: Detector) -> Iterator[tuple[Request, Result]]:
+    for request, messages in items:
+        yield request, (detector.detect(request, messages), detector.last_notes)
+
+
+def _collect(
+    done: tuple[list[Item], Future[list[Result]] | None],
+) -> Iterator[tuple[Request, Result]]:
+    chunk, future = done
+    if future is None:
+        raise BrokenProcessPool("the pool refused work")
+    results = future.result()  # raises before anything of the chunk is given out
+    yield from zip((request for request, _ in chunk), results, strict=True)
 
 
 def _chunks(items: Iterable[Item]) -> Iterator[list[Item]]:
@@ -134,6 +161,9 @@ _detector: Detector | None = None  # one per worker process, built by _start_wor
 
 def _start_worker(profile: Profile | None, limits: Limits | None) -> None:
     global _detector
+    # Ctrl-C is the caller's to handle (it stops the pool); a worker that died of it would
+    # look like a crash and be replaced by analysis in the caller.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _detector = Detector(profile, limits)
 
 
