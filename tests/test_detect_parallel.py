@@ -85,6 +85,33 @@ def test_a_killed_worker_loses_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     assert len(notes) == 1 and "detection worker stopped" in notes[0]
 
 
+def test_without_a_process_pool_one_process_does_the_work(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    want = _results(detect_requests(_items(12), PROFILE, 1))
+
+    def no_pool(*args: object, **kwargs: object) -> None:
+        raise OSError(38, "Function not implemented")  # no semaphores in this sandbox
+
+    monkeypatch.setattr(parallel, "ProcessPoolExecutor", no_pool)
+    assert _results(detect_requests(_items(12), PROFILE, 2)) == want
+
+    class Refusing:  # a pool whose processes cannot start
+        def __enter__(self) -> Refusing:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+        def submit(self, *args: object) -> None:
+            raise OSError(24, "Too many open files")
+
+    monkeypatch.setattr(parallel, "ProcessPoolExecutor", lambda **kwargs: Refusing())
+    got = _results(detect_requests(_items(12), PROFILE, 2))
+    assert [(i, found) for i, found, _ in got] == [(i, found) for i, found, _ in want]
+    assert "workers could not start" in got[0][2][0]
+
+
 def test_worker_count_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LEAKMAP_WORKERS", "3")
     assert default_workers() == 3

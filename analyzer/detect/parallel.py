@@ -98,18 +98,26 @@ def detect_requests(
     items = iter(items)
     pending: deque[tuple[list[Item], Future[list[Result]] | None]] = deque()
     try:
-        with ProcessPoolExecutor(
+        pool = ProcessPoolExecutor(
             max_workers=workers,
             mp_context=multiprocessing.get_context("forkserver"),
             initializer=_start_worker,
             initargs=(profile, limits),
-        ) as pool:
+        )
+    except (OSError, ValueError, NotImplementedError):
+        # No process pool here (no fork server, no semaphores in some sandboxes): one process.
+        yield from _in_process(items, Detector(profile, limits))
+        return
+    try:
+        with pool:
             if on_start is not None:
                 on_start(workers)
             for chunk in _chunks(items):
                 future = None
                 try:
                     future = pool.submit(_detect_chunk, chunk)
+                except OSError as error:  # the first submit starts the processes
+                    raise BrokenProcessPool(f"workers could not start: {error}") from error
                 finally:
                     pending.append((chunk, future))
                 while len(pending) >= workers * IN_FLIGHT_PER_WORKER:
