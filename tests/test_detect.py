@@ -189,6 +189,14 @@ def test_mcc_mnc_with_or_without_separator() -> None:
         assert detect({"carrier": value}) == [], value
 
 
+def test_keys_that_are_data_are_read_as_values() -> None:
+    found = detect({"book": {"anna@example.org": "Anna"}, "scan": {"a4:2b:8c:0f:11:e0": -61}})
+    assert {(f.property, f.path, f.method) for f in found} == {
+        ("email", "book.anna@example.org", "pattern"),
+        ("macAddress", "scan.a4:2b:8c:0f:11:e0", "pattern"),
+    }
+
+
 def test_user_agent_header_is_not_a_finding_but_a_body_user_agent_is() -> None:
     headers = [["User-Agent", "Mozilla/5.0 (Linux; Android 13; Pixel 7)"]]
     assert detect({}, headers=headers) == []

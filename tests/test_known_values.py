@@ -164,6 +164,28 @@ def test_value_inside_a_user_agent_header_and_the_raw_body() -> None:
     assert [(f.property, f.location) for f in findings] == [("imei", "body")]
 
 
+def test_values_used_as_keys() -> None:
+    # An address book keyed by e-mail and phone number; a map keyed by advertising ID; a query
+    # whose parameter name is the address.
+    body = {
+        "book": {"tester@example.org": "Anna", "+4915123456789": {"name": "Ben"}},
+        "ids": {PROFILE.known["advertisingId"][0]: {"seen": 3}},
+    }
+    found = {(f.property, f.path) for f in known(DETECTOR.detect(json_flow(body)))}
+    assert found == {
+        ("email", "book.tester@example.org"),
+        ("phoneNumber", "book.+4915123456789"),
+        ("advertisingId", "ids.6a1c1487-a0af-4223-b142-a0f4621d0311"),
+    }
+    flow = json_flow({})
+    flow.url = "https://t.example.com/c?Tester%40Example.org=1&v=2"
+    found = {(f.property, f.location, f.path) for f in known(DETECTOR.detect(flow))}
+    assert ("email", "query", "Tester@Example.org") in found
+    # Ordinary names are not values: nothing is found in a body of them.
+    names = {"device_model": "x", "osVersionName": "y", "p0": 1, "user-agent": "z"}
+    assert known(DETECTOR.detect(json_flow(names))) == []
+
+
 def test_a_decoded_value_is_reported_once_at_its_deepest_path() -> None:
     inner = base64.b64encode(json.dumps({"gaid": PROFILE.known["advertisingId"][0]}).encode())
     body = gzip.compress(json.dumps({"blob": inner.decode()}).encode())

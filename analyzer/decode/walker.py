@@ -39,6 +39,9 @@ _MIN_PRINTABLE = 0.95
 _new_field = tuple.__new__  # Field(...) runs a Python-level __new__; this is 3x cheaper
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]")
 _FAST_JSON = msgspec.json.Decoder().decode
+# Keys this long that are no identifier ("anna@example.org", "+4915123456789", a UUID) may be
+# the data: they are emitted as values too. Names such as "device_model" are identifiers.
+_DATA_KEY_CHARS = 6
 _TOO_DEEP = object()  # _json's answer for JSON nested deeper than the parser recurses
 _HEX_TEXT_NIBBLES = "234567"  # hex-encoded ASCII text: every byte's high nibble is 2..7
 # Strings that :meth:`Walker.nested` would leave alone whatever their place: no JSON, form, URL
@@ -122,6 +125,8 @@ class Walker:
                 if type(name) is not str:
                     name = str(name)
                 sub = f"{path}.{name}" if path else name
+                if len(name) >= _DATA_KEY_CHARS and not name.isidentifier():
+                    self.data_key(name, location, sub, chain, key)
                 vkind = type(value)
                 if protobuf and vkind is list and len(value) == 1:
                     # A protobuf field is a list of its values; most occur once.
@@ -170,9 +175,17 @@ class Walker:
     def pairs(
         self, items: Iterable[tuple[str, str]], location: str, prefix: str, chain: str, depth: int
     ) -> None:
+        parent = prefix.rsplit(".", 1)[-1]
         for name, value in items:
             sub = f"{prefix}.{name}" if prefix else name
-            self.string(value, location, sub, name, chain, depth, prefix.rsplit(".", 1)[-1])
+            if len(name) >= _DATA_KEY_CHARS and not name.isidentifier():
+                self.data_key(name, location, sub, chain, parent)
+            self.string(value, location, sub, name, chain, depth, parent)
+
+    def data_key(self, name: str, location: str, path: str, chain: str, parent: str) -> None:
+        """A key that is data itself (an address book keyed by e-mail or phone number, a map
+        keyed by advertising ID): emitted as a value without a name, at its own path."""
+        self.emit(location, path, "", name, chain, False, parent)
 
     # --- scalars ----------------------------------------------------------------------------
 
