@@ -1,6 +1,6 @@
 """Finding a profile's known values in a flow's fields, in every variant, with one automaton.
 
-All variants of all known values go into one Aho-Corasick automaton (pyahocorasick), keyed by
+All variants of all known values go into one Aho-Corasick automaton (ahocorasick-rs), keyed by
 their lower-cased text. A flow's field values are joined into one text (fields separated by a
 NUL, which no variant contains) and scanned in a single pass, so the cost per flow grows with the
 bytes sent, not with the number of values or variants. Each hit is then checked against its
@@ -15,7 +15,7 @@ from itertools import accumulate, compress
 from operator import itemgetter
 from typing import NamedTuple
 
-import ahocorasick
+import ahocorasick_rs
 
 from analyzer.decode.fields import Field
 from analyzer.detect.aliases import COMPOSITE_RULES, rules_for_field
@@ -24,6 +24,7 @@ from analyzer.profile import Profile
 
 SEPARATOR = "\x00"
 KEY_CHARS = 16
+DFA_MAX_KEYS = 10_000  # automaton keys up to which a DFA is built (about 100 profile values)
 # Per matcher, what each distinct value held (see match): bounded, values up to CACHE_CHARS.
 CACHE_VALUES = 200_000
 CACHE_CHARS = 256
@@ -45,7 +46,6 @@ class KnownValueMatcher:
 
     def __init__(self, profile: Profile) -> None:
         self.variant_count = 0
-        automaton = ahocorasick.Automaton()
         grouped: dict[str, list[tuple[Variant, int]]] = {}
         for prop, value in profile.values():
             for variant in variants(prop, value):
@@ -61,12 +61,20 @@ class KnownValueMatcher:
                     key = variant.text[:KEY_CHARS].lower()
                     grouped.setdefault(key, []).append((variant, 0))
                 self.variant_count += 1
-        for text, group in grouped.items():
-            automaton.add_word(text, tuple(group))
+        self.groups = [tuple(group) for group in grouped.values()]
         self.empty = not grouped
-        if not self.empty:
-            automaton.make_automaton()
-        self.automaton = automaton
+        # A DFA scans fastest (35 us a flow for 100 values, against 130 us with pyahocorasick)
+        # but grows large: 200 MB for 1,000 values; the library's own choice stays small.
+        implementation = ahocorasick_rs.Implementation.DFA if len(grouped) <= DFA_MAX_KEYS else None
+        self.automaton = (
+            None
+            if self.empty
+            else ahocorasick_rs.AhoCorasick(
+                list(grouped),
+                matchkind=ahocorasick_rs.MatchKind.Standard,
+                implementation=implementation,
+            )
+        )
         self._clean: set[str] = set()
         self._found: dict[str, tuple[Spot, ...]] = {}
 
@@ -145,9 +153,13 @@ class KnownValueMatcher:
 
     def _spots(self, lowered: str) -> list[Spot]:
         """Variants in NUL-framed lower-cased text, as (variant, start, last)."""
-        out = []
-        for end, group in self.automaton.iter(lowered):
-            for variant, pad in group:
+        out: list[Spot] = []
+        if self.automaton is None:
+            return out
+        groups = self.groups
+        for index, _, stop in self.automaton.find_matches_as_indexes(lowered, overlapping=True):
+            end = stop - 1  # the last character of the key
+            for variant, pad in groups[index]:
                 size = len(variant.text)
                 if pad:
                     last = end - pad

@@ -67,6 +67,7 @@ _MAC_TAILS = (
     re.compile(r":[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){4}"),
     re.compile(r"-[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){4}"),
 )
+_DIGIT_RUN = re.compile("d{15,}")
 _MAC_FULL = re.compile(r"[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(?:\1[0-9A-Fa-f]{2}){4}")
 # Whole values only: in the joined text a whole value sits between NULs.
 _MAKER = re.compile(
@@ -179,13 +180,14 @@ def pattern_candidates(fields: Sequence[Field]) -> list[Candidate]:
         with_spans |= fresh.keys()
     if not with_spans:
         return []
-    per_field = [
-        (field, fresh.get(field[3]) or _SPANS[field[3]])
-        for field in compress(fields, map(with_spans.__contains__, map(_VALUE, fields)))
-    ]
+    # One field per place and value: a protobuf batch repeats the model in every event under
+    # the same path (the detector folds repeats anyway; this spares building them).
+    places: dict[tuple[str, str, str, str], Field] = {}
+    for field in compress(fields, map(with_spans.__contains__, map(_VALUE, fields))):
+        places.setdefault((field[0], field[1], field[4], field[3]), field)
     by_kind: dict[str, list[tuple[Field, int, int]]] = {}
-    for field, spans in per_field:
-        for kind, start, end in spans:
+    for field in places.values():
+        for kind, start, end in fresh.get(field[3]) or _SPANS[field[3]]:
             by_kind.setdefault(kind, []).append((field, start, end))
     out: list[Candidate] = []
     for kind in _KINDS:
@@ -337,9 +339,9 @@ def _spans(text: str) -> list[tuple[str, int, int]]:
                     spans.append(("email", match.start(), match.end()))
                 seen = match.end()
     shape = text.translate(_SHAPE)
-    for start in _find_all(shape, "d" * 15):
-        end = start + 15
-        if (start and shape[start - 1] in "da") or (end < len(shape) and shape[end] in "da"):
+    for run in _DIGIT_RUN.finditer(shape):  # whole runs: a 17-digit fraction is one match
+        start, end = run.span()
+        if end - start != 15 or (start and shape[start - 1] == "a") or shape[end : end + 1] == "a":
             continue
         if is_imei(text[start:end]):
             spans.append(("imei", start, end))
