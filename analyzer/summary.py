@@ -375,7 +375,7 @@ class Summariser:
             "owner_country": destination.owner_country,
             "property": prop,
             "location": finding.location,
-            "path": finding.path,
+            "path": self._path_shown(finding.path, finding, flow_values),
             "encoding": finding.encoding,
             "method": finding.method,
             "value": value,
@@ -455,7 +455,7 @@ class Summariser:
                 MAX_TEXT,
             ),
             "location": finding.location,
-            "path": _cap(finding.path, MAX_TEXT),
+            "path": _cap(self._path_shown(finding.path, finding, flow_values), MAX_TEXT),
             "encoding": finding.encoding,
             "method": finding.method,
             "confidence": finding.confidence,
@@ -482,6 +482,16 @@ class Summariser:
             key, eq, value = part.partition("=")
             parts.append(f"{key}={self.mask(value)}" if eq and value else part)
         return base + "?" + "&".join(parts)
+
+    def _path_shown(self, path: str, finding: FindingLike, flow_values: tuple[str, ...]) -> str:
+        """The key path with the flow's personal values masked: a key can be the value itself
+        (an address book keyed by e-mail address)."""
+        if self.show_values or not path:
+            return path
+        values = {v for v in (finding.value, *flow_values) if v and len(v) >= 3 and v in path}
+        for personal in sorted(values, key=len, reverse=True):
+            path = path.replace(personal, self.mask(personal))
+        return path
 
     def _shown(self, value: str | None) -> str | None:
         if value is None or self.show_values:
@@ -670,6 +680,22 @@ def _headline(report: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# What Summariser.add_flow reads of a flow: no bodies (they are the bulk of a stored row).
+SUMMARY_COLUMNS = (
+    "id",
+    "host",
+    "sni",
+    "server_ip",
+    "scheme",
+    "method",
+    "url",
+    "timestamp_start",
+    "request_headers",
+    "request_body_size",
+    "websocket",
+)
+
+
 def _host_of(flow: Any) -> str:
     return flow.host or flow.sni or flow.server_ip or "(unknown)"
 
@@ -757,7 +783,7 @@ def build_report(
     )
     summariser.add_findings(findings)
     del findings
-    for count, flow in enumerate(store.iter_flows(info.id), 1):
+    for count, flow in enumerate(store.iter_flows(info.id, SUMMARY_COLUMNS), 1):
         summariser.add_flow(flow)
         if progress and count % 5000 == 0:
             progress("flows", count)

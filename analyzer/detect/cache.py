@@ -25,6 +25,7 @@ from analyzer.detect.parallel import (
     detect_requests,
 )
 from analyzer.profile import Profile
+from analyzer.store.db import REQUEST_COLUMNS
 from analyzer.store.models import AnalysisRun
 from analyzer.store.models import Finding as FindingRow
 from analyzer.store.records import storable
@@ -75,7 +76,8 @@ def _analyse(
     if workers > 1 and store.counts(session_id)["flows"] < PARALLEL_MIN_FLOWS:
         workers = 1
     messages = _MessageCursor(store.client_messages(session_id), Limits().max_messages)
-    requests = ((Request(*row), messages.take(row.id)) for row in store.iter_requests(session_id))
+    rows = store.iter_flows(session_id, REQUEST_COLUMNS)
+    requests = ((Request(*row), messages.take(row.id)) for row in rows)
     findings: list[Finding] = []
     notes: list[str] = []
     skipped_notes = 0

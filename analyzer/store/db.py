@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from analyzer.store.schema import SQLITE_BEGIN, ensure_schema
 
 DEFAULT_DB = "leakmap.db"
 STREAM_BATCH = 500
-# What detection reads of a flow (Store.iter_requests), in this order.
+# What detection reads of a flow (Store.iter_flows(..., REQUEST_COLUMNS)), in this order.
 REQUEST_COLUMNS = (
     "id",
     "host",
@@ -218,17 +218,17 @@ class Store:
 
     # --- reading flows (streamed: memory does not grow with the session) ----------------------
 
-    def iter_flows(self, session_id: int, batch: int = STREAM_BATCH) -> Iterator[Row[Any]]:
-        statement = select(Flow.__table__).where(Flow.session_id == session_id).order_by(Flow.id)
-        with self.engine.connect() as conn:
-            result = conn.execution_options(stream_results=True, yield_per=batch).execute(statement)
-            yield from result
-
-    def iter_requests(self, session_id: int, batch: int = STREAM_BATCH) -> Iterator[Row[Any]]:
-        """The request side of each flow, in flow order: what detection reads (columns of
-        :data:`REQUEST_COLUMNS`), without the response bodies that a full row carries."""
-        columns = [Flow.__table__.c[name] for name in REQUEST_COLUMNS]
-        statement = select(*columns).where(Flow.session_id == session_id).order_by(Flow.id)
+    def iter_flows(
+        self,
+        session_id: int,
+        columns: Sequence[str] | None = None,
+        batch: int = STREAM_BATCH,
+    ) -> Iterator[Row[Any]]:
+        """The session's flows in id order, streamed. ``columns`` selects what a pass reads
+        (detection: :data:`REQUEST_COLUMNS`): bodies are the bulk of a row, up to 1.25 MiB."""
+        table = Flow.__table__
+        selected = [table.c[name] for name in columns] if columns else [table]
+        statement = select(*selected).where(Flow.session_id == session_id).order_by(Flow.id)
         with self.engine.connect() as conn:
             result = conn.execution_options(stream_results=True, yield_per=batch).execute(statement)
             yield from result
