@@ -9,9 +9,8 @@ variant's boundary rule and case mode and mapped back to its field.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Sequence
-from itertools import accumulate, compress
+from itertools import compress
 from operator import itemgetter
 from typing import NamedTuple
 
@@ -19,15 +18,12 @@ import ahocorasick_rs
 
 from analyzer.decode.fields import Field
 from analyzer.detect.aliases import COMPOSITE_RULES, rules_for_field
+from analyzer.detect.memo import SEPARATOR, ValueMemo, by_value, joined
 from analyzer.detect.variants import Variant, variants
 from analyzer.profile import Profile
 
-SEPARATOR = "\x00"
 KEY_CHARS = 16
 DFA_MAX_KEYS = 10_000  # automaton keys up to which a DFA is built (about 100 profile values)
-# Per matcher, what each distinct value held (see match): bounded, values up to CACHE_CHARS.
-CACHE_VALUES = 200_000
-CACHE_CHARS = 256
 _VALUE = itemgetter(3)  # Field.value, read in C
 Spot = tuple[Variant, int, int]  # a variant at start:end of a value, before the field's checks
 
@@ -75,84 +71,46 @@ class KnownValueMatcher:
                 implementation=implementation,
             )
         )
-        self._clean: set[str] = set()
-        self._found: dict[str, tuple[Spot, ...]] = {}
+        self._memo: ValueMemo[Variant] = ValueMemo(self._scan)
 
-    def match(
-        self, fields: Sequence[Field], joined: tuple[str, list[int]] | None = None
-    ) -> list[Hit]:
-        """Hits in ``fields``, in field order (``joined`` is accepted for compatibility).
+    def match(self, fields: Sequence[Field]) -> list[Hit]:
+        """Hits in ``fields``, in field order.
 
         Where a variant sits in a value depends on the value alone, so each distinct value is
-        scanned once per matcher and remembered: a session repeats its device's model, app
-        version and event names in thousands of flows, and most values hit nothing. Only the
-        checks that depend on the field (its name, whether it is raw) run per field.
+        scanned once per matcher and remembered (:class:`ValueMemo`): a session repeats its
+        device's model, app version and event names in thousands of flows, and most values hit
+        nothing. Only the checks that depend on the field (its name, whether it is raw) run per
+        field.
         """
         if self.empty or not fields:
             return []
-        values = set(map(_VALUE, fields))
-        found = self._found
-        new = values - self._clean
-        if new:
-            new -= found.keys()
-        fresh = self._scan(new) if new else {}
-        hit_values = values & found.keys()
-        if fresh:
-            hit_values |= fresh.keys()
-        if not hit_values:
+        held = self._memo.lookup(set(map(_VALUE, fields)))
+        if not held:
             return []
         hits = []
-        for field in compress(fields, map(hit_values.__contains__, map(_VALUE, fields))):
-            value = field[3]
-            for variant, start, end in fresh.get(value) or found[value]:
-                hit = self._check(variant, field, value, start, end, 0)
+        for field in compress(fields, map(held.__contains__, map(_VALUE, fields))):
+            for variant, start, end in held[field[3]]:
+                hit = self._check(variant, field, start, end)
                 if hit is not None:
                     hits.append(hit)
         return hits
 
-    def _scan(self, values: set[str]) -> dict[str, list[Spot]]:
-        """Scan values not seen before in one pass; remember what each held (short ones only).
-
-        Returns the values that hold a variant somewhere, with where.
-        """
-        ordered = list(values)
-        clean, found = self._clean, self._found
-        if len(clean) + len(found) + len(ordered) > CACHE_VALUES:
-            clean.clear()
-            found.clear()
-        text = f"{SEPARATOR}{SEPARATOR.join(ordered)}{SEPARATOR}"
+    def _scan(self, values: list[str]) -> dict[int, list[Spot]]:
+        """Where variants sit in values not seen before, by value index (one pass for all)."""
+        text = joined(values)
         lowered = text.lower()
-        per_value: dict[int, list[Spot]] = {}
-        if len(lowered) != len(text):
-            # A few characters change length when lower-cased (İ); keep offsets exact.
-            for index, value in enumerate(ordered):
-                spots = self._scan_one(value)
-                if spots:
-                    per_value[index] = spots
-        else:
-            raw = self._spots(lowered)
-            if raw:
-                starts = list(accumulate([len(value) + 1 for value in ordered], initial=1))
-                for variant, start, last in raw:
-                    index = bisect_right(starts, start) - 1
-                    offset = starts[index]
-                    per_value.setdefault(index, []).append(
-                        (variant, start - offset, last + 1 - offset)
-                    )
-        fresh = {ordered[index]: spots for index, spots in per_value.items()}
-        # Remember every short value: those that hold nothing (most) in a set, in C.
-        if max(map(len, ordered)) > CACHE_CHARS:
-            ordered = [value for value in ordered if len(value) <= CACHE_CHARS]
-        clean.update(ordered)
-        if fresh:
-            clean.difference_update(fresh)
-            for value, spots in fresh.items():
-                if len(value) <= CACHE_CHARS:
-                    found[value] = tuple(spots)
-        return fresh
+        if len(lowered) == len(text):
+            return by_value(values, self._spots(lowered))
+        # A few characters change length when lower-cased (İ); keep offsets exact.
+        per_value = {}
+        for index, value in enumerate(values):
+            spots = self._scan_one(value)
+            if spots:
+                per_value[index] = spots
+        return per_value
 
     def _spots(self, lowered: str) -> list[Spot]:
-        """Variants in NUL-framed lower-cased text, as (variant, start, last)."""
+        """Variants in NUL-framed lower-cased text, as (variant, start, end)."""
         out: list[Spot] = []
         if self.automaton is None:
             return out
@@ -169,26 +127,24 @@ class KnownValueMatcher:
                     last = start + size - 1
                     if size > KEY_CHARS and lowered[start : last + 1] != variant.text.lower():
                         continue
-                out.append((variant, start, last))
+                out.append((variant, start, last + 1))
         return out
 
     def _scan_one(self, value: str) -> list[Spot]:
-        text = f"{SEPARATOR}{value}{SEPARATOR}"
+        text = joined([value])
         lowered = text.lower()
         if len(lowered) != len(text):
             lowered = text.casefold() if len(text.casefold()) == len(text) else text
         return [
-            (variant, start - 1, last)
-            for variant, start, last in self._spots(lowered)
-            if start >= 1 and last <= len(value)
+            (variant, start - 1, end - 1)
+            for variant, start, end in self._spots(lowered)
+            if start >= 1 and end - 1 <= len(value)
         ]
 
     @staticmethod
-    def _check(
-        variant: Variant, field: Field, text: str, start: int, end: int, offset: int
-    ) -> Hit | None:
+    def _check(variant: Variant, field: Field, start: int, end: int) -> Hit | None:
         value = field.value
-        if variant.exact_case and text[offset + start : offset + end] != variant.text:
+        if variant.exact_case and value[start:end] != variant.text:
             return None
         before = value[start - 1] if start > 0 else ""
         after = value[end] if end < len(value) else ""
@@ -205,16 +161,6 @@ class KnownValueMatcher:
             if rule_prop != variant.prop and not _composite_covers(found[0].name, variant.prop):
                 return None
         return Hit(variant, field, start, end)
-
-
-def join_values(fields: Sequence[Field]) -> tuple[str, list[int]]:
-    """All values in one text, each framed by NULs, and where each starts (one scan for all).
-
-    ``"\0v1\0v2\0"``: a value between two NULs is a whole value; no variant contains a NUL.
-    """
-    starts = list(accumulate([len(field.value) + 1 for field in fields], initial=1))
-    starts.pop()
-    return f"{SEPARATOR}{SEPARATOR.join([field.value for field in fields])}{SEPARATOR}", starts
 
 
 def _boundary_ok(boundary: str, before: str, after: str) -> bool:

@@ -10,10 +10,9 @@ value (confidence 0.7 / 0.6 / 0.6).
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from collections.abc import Sequence
 from functools import lru_cache
-from itertools import accumulate, compress
+from itertools import compress
 from operator import itemgetter
 from typing import NamedTuple
 
@@ -31,6 +30,7 @@ from analyzer.detect.formats import (
     manufacturer_in,
     mark,
 )
+from analyzer.detect.memo import ValueMemo, by_value, joined
 
 STRONG_CONFIDENCE = 0.8
 CONTEXT_CONFIDENCE = 0.6
@@ -160,6 +160,7 @@ def _named(
 
 
 _named_cached = lru_cache(maxsize=65536)(_named)
+_CACHE_CHARS = 256  # longer values are checked without remembering them
 
 
 def pattern_candidates(fields: Sequence[Field]) -> list[Candidate]:
@@ -167,27 +168,20 @@ def pattern_candidates(fields: Sequence[Field]) -> list[Candidate]:
 
     What a value holds depends on the value alone, and a session repeats most of its values
     (the device's model, event names, flags) in thousands of flows: each distinct value is
-    scanned once (:func:`_spans_of`) and remembered. Candidates come out grouped by kind, then
+    scanned once (:class:`ValueMemo`) and remembered. Candidates come out grouped by kind, then
     in field order.
     """
-    values = set(map(_VALUE, fields))
-    new = values - _NO_SPANS
-    if new:
-        new -= _SPANS.keys()
-    fresh = _scan(new) if new else {}
-    with_spans = values & _SPANS.keys()
-    if fresh:
-        with_spans |= fresh.keys()
-    if not with_spans:
+    held = _PATTERNS.lookup(set(map(_VALUE, fields)))
+    if not held:
         return []
     # One field per place and value: a protobuf batch repeats the model in every event under
     # the same path (the detector folds repeats anyway; this spares building them).
     places: dict[tuple[str, str, str, str], Field] = {}
-    for field in compress(fields, map(with_spans.__contains__, map(_VALUE, fields))):
+    for field in compress(fields, map(held.__contains__, map(_VALUE, fields))):
         places.setdefault((field[0], field[1], field[4], field[3]), field)
     by_kind: dict[str, list[tuple[Field, int, int]]] = {}
     for field in places.values():
-        for kind, start, end in fresh.get(field[3]) or _SPANS[field[3]]:
+        for kind, start, end in held[field[3]]:
             by_kind.setdefault(kind, []).append((field, start, end))
     out: list[Candidate] = []
     for kind in _KINDS:
@@ -196,47 +190,21 @@ def pattern_candidates(fields: Sequence[Field]) -> list[Candidate]:
     return out
 
 
-# Per distinct value, its spans; bounded, and only values up to _CACHE_CHARS are kept.
 _KINDS = ("email", "imei", "mac", "maker", "model", "system", "locale")
 _VALUE = itemgetter(3)  # Field.value, read in C
-_CACHE_VALUES = 200_000
-_CACHE_CHARS = 256
-_NO_SPANS: set[str] = set()
-_SPANS: dict[str, tuple[tuple[str, int, int], ...]] = {}
+
+
+def _scan(values: list[str]) -> dict[int, list[tuple[str, int, int]]]:
+    """Spans of values not seen before, found in one pass over them joined by NULs."""
+    return by_value(values, _spans(joined(values)))
+
+
+_PATTERNS: ValueMemo[str] = ValueMemo(_scan)  # per distinct value, its spans
 
 
 def forget_values() -> None:
     """Drop the remembered spans (benchmarks measure flows as if seen for the first time)."""
-    _NO_SPANS.clear()
-    _SPANS.clear()
-
-
-def _scan(values: set[str]) -> dict[str, list[tuple[str, int, int]]]:
-    """Spans of values not seen before, found in one pass over them joined by NULs."""
-    ordered = list(values)
-    if len(_NO_SPANS) + len(_SPANS) + len(ordered) > _CACHE_VALUES:
-        _NO_SPANS.clear()
-        _SPANS.clear()
-    text = "\x00" + "\x00".join(ordered) + "\x00"
-    per_value: dict[int, list[tuple[str, int, int]]] = {}
-    spans = _spans(text)
-    if spans:
-        starts = list(accumulate([len(value) + 1 for value in ordered], initial=1))
-        for kind, start, end in spans:
-            index = bisect_right(starts, start) - 1
-            offset = starts[index]
-            per_value.setdefault(index, []).append((kind, start - offset, end - offset))
-    fresh = {ordered[index]: found for index, found in per_value.items()}
-    # Remember every short value: those without spans (most) in a set, in C.
-    if max(map(len, ordered)) > _CACHE_CHARS:
-        ordered = [value for value in ordered if len(value) <= _CACHE_CHARS]
-    _NO_SPANS.update(ordered)
-    if fresh:
-        _NO_SPANS.difference_update(fresh)
-        for value, found in fresh.items():
-            if len(value) <= _CACHE_CHARS:
-                _SPANS[value] = tuple(found)
-    return fresh
+    _PATTERNS.clear()
 
 
 def _candidates(out: list[Candidate], kind: str, field: Field, start: int, end: int) -> None:
