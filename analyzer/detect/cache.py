@@ -55,6 +55,8 @@ def findings_for_session(
     cached = _load(store, session_info.id, digest)
     if cached is not None:
         return cached
+    if session_info.flows < PARALLEL_MIN_FLOWS:
+        workers = 1  # starting workers costs more than a small session's analysis
     findings, notes, flows = _analyse(store, session_info.id, profile, progress, workers)
     try:
         _save(store, session_info.id, digest, findings, notes, flows)
@@ -73,8 +75,6 @@ def _analyse(
     progress: Progress | None,
     workers: int,
 ) -> tuple[list[Finding], list[str], int]:
-    if workers > 1 and store.counts(session_id)["flows"] < PARALLEL_MIN_FLOWS:
-        workers = 1
     messages = _MessageCursor(store.client_messages(session_id), Limits().max_messages)
     rows = store.iter_flows(session_id, REQUEST_COLUMNS)
     requests = ((Request(*row), messages.take(row.id)) for row in rows)
