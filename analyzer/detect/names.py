@@ -209,81 +209,33 @@ def forget_values() -> None:
 
 def _candidates(out: list[Candidate], kind: str, field: Field, start: int, end: int) -> None:
     found = field.value[start:end]
+
+    def add(prop: str, confidence: float, explanation: str) -> None:
+        out.append(Candidate(prop, field, found, "pattern", confidence, start, end, explanation))
+
     if kind == "email":
-        out.append(
-            Candidate(
-                "email", field, found, "pattern", 0.7, start, end, "an e-mail address in the text"
-            )
-        )
+        add("email", 0.7, "an e-mail address in the text")
     elif kind == "imei":
-        out.append(Candidate("imei", field, found, "pattern", 0.6, start, end, _IMEI_WHY))
+        add("imei", 0.6, _IMEI_WHY)
     elif kind == "mac":
-        explanation = "six hex pairs with separators: a MAC address"
         remark = mark("macAddress", found)
-        if remark:
-            explanation += f". Note: {remark}"
-        out.append(Candidate("macAddress", field, found, "pattern", 0.6, start, end, explanation))
+        explanation = "six hex pairs with separators: a MAC address"
+        add("macAddress", 0.6, f"{explanation}. Note: {remark}" if remark else explanation)
     elif kind == "maker":
         maker = manufacturer_in(found)
         if maker is not None:
-            out.append(
-                Candidate(
-                    "manufacturer",
-                    field,
-                    found,
-                    "pattern",
-                    0.5,
-                    start,
-                    end,
-                    f"the value names the device maker {maker!r}",
-                )
-            )
+            add("manufacturer", 0.5, f"the value names the device maker {maker!r}")
             if maker != found.strip():  # "Google sdk_gphone_x86": the rest is the model
-                out.append(
-                    Candidate(
-                        "model",
-                        field,
-                        found,
-                        "pattern",
-                        0.5,
-                        start,
-                        end,
-                        f"the value names the maker {maker!r} and a model",
-                    )
-                )
+                add("model", 0.5, f"the value names the maker {maker!r} and a model")
     elif kind == "model":
-        out.append(
-            Candidate(
-                "model",
-                field,
-                found,
-                "pattern",
-                0.6,
-                start,
-                end,
-                "the value has the form of a device model identifier",
-            )
-        )
+        add("model", 0.6, "the value has the form of a device model identifier")
         maker = maker_of_model(found)
         if maker is not None:
-            out.append(
-                Candidate(
-                    "manufacturer",
-                    field,
-                    found,
-                    "pattern",
-                    0.5,
-                    start,
-                    end,
-                    f"the model identifier names the maker {maker}",
-                )
-            )
+            add("manufacturer", 0.5, f"the model identifier names the maker {maker}")
     elif kind == "system":
-        explanation = "the whole value is the name of a phone operating system"
-        out.append(Candidate("osName", field, found, "pattern", 0.5, start, end, explanation))
+        add("osName", 0.5, "the whole value is the name of a phone operating system")
     elif kind == "locale":
-        explanation = "the whole value is a locale (language_REGION)"
-        out.append(Candidate("language", field, found, "pattern", 0.5, start, end, explanation))
+        add("language", 0.5, "the whole value is a locale (language_REGION)")
 
 
 def _spans(text: str) -> list[tuple[str, int, int]]:
