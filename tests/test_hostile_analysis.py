@@ -26,6 +26,7 @@ from analyzer.detect import Detector, Finding
 from analyzer.importer import import_files
 from analyzer.profile import profile_from_dict
 from analyzer.store import Store
+from tests.support.har import har_entry
 
 IMEI = "356938035643809"
 EMAIL = "tester@example.org"
@@ -282,37 +283,14 @@ def test_the_time_limit_stops_decoding_with_a_note() -> None:
 
 
 def _har_entry(n: int, url: str, post: dict[str, Any] | None) -> dict[str, Any]:
-    request: dict[str, Any] = {
-        "method": "POST" if post else "GET",
-        "url": url,
-        "httpVersion": "HTTP/1.1",
-        "headers": [{"name": "content-type", "value": (post or {}).get("mimeType", "")}],
-        "queryString": [],
-        "cookies": [],
-        "headersSize": -1,
-        "bodySize": -1,
-    }
-    if post:
-        request["postData"] = post
-    return {
-        "startedDateTime": f"2026-01-02T10:00:{n:02}.000Z",
-        "time": 10,
-        "request": request,
-        "response": {
-            "status": 200,
-            "statusText": "OK",
-            "httpVersion": "HTTP/1.1",
-            "headers": [],
-            "cookies": [],
-            "content": {"size": 0, "mimeType": "text/plain", "text": ""},
-            "redirectURL": "",
-            "headersSize": -1,
-            "bodySize": 0,
-        },
-        "cache": {},
-        "timings": {"send": 1, "wait": 5, "receive": 4},
-        "serverIPAddress": "127.0.0.9",
-    }
+    return har_entry(
+        f"2026-01-02T10:00:{n:02}.000Z",
+        url,
+        "127.0.0.9",
+        method="POST" if post else "GET",
+        headers=[{"name": "content-type", "value": (post or {}).get("mimeType", "")}],
+        post=post or None,
+    )
 
 
 def test_a_har_with_hostile_bodies_imports_and_reports_with_its_notes(

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from tests.support.har import har_entry
+
 
 def finding(
     prop: str,
@@ -144,38 +146,21 @@ def write_har(path: Path, requests: Sequence[HarRequest]) -> Path:
         headers = [{"name": "Host", "value": parts.netloc}] + [
             {"name": k, "value": v} for k, v in req.headers.items()
         ]
-        request: dict[str, Any] = {
-            "method": req.method,
-            "url": req.url,
-            "httpVersion": "HTTP/1.1",
-            "cookies": [],
-            "headers": headers,
-            "queryString": [],
-            "headersSize": -1,
-            "bodySize": len(req.body.encode()) if req.body else 0,
-        }
-        if req.body is not None:
-            request["postData"] = {"mimeType": "application/json", "text": req.body}
         entries.append(
-            {
-                "startedDateTime": f"2026-01-01T00:00:{number % 60:02d}.000Z",
-                "time": 10,
-                "request": request,
-                "response": {
-                    "status": 200,
-                    "statusText": "OK",
-                    "httpVersion": "HTTP/1.1",
-                    "cookies": [],
-                    "headers": [{"name": "Content-Type", "value": "text/plain"}],
-                    "content": {"size": 2, "mimeType": "text/plain", "text": "ok"},
-                    "redirectURL": "",
-                    "headersSize": -1,
-                    "bodySize": 2,
-                },
-                "cache": {},
-                "timings": {"send": 1, "wait": 8, "receive": 1},
-                "serverIPAddress": req.server_ip,
-            }
+            har_entry(
+                f"2026-01-01T00:00:{number % 60:02d}.000Z",
+                req.url,
+                req.server_ip,
+                method=req.method,
+                headers=headers,
+                post=(
+                    None if req.body is None else {"mimeType": "application/json", "text": req.body}
+                ),
+                body_size=len(req.body.encode()) if req.body else 0,
+                response_headers=[{"name": "Content-Type", "value": "text/plain"}],
+                response_text="ok",
+                timings=(1, 8, 1),
+            )
         )
     har = {
         "log": {

@@ -20,6 +20,7 @@ from mitmproxy import tcp
 from mitmproxy.io import FlowWriter
 from mitmproxy.test import tflow
 
+from tests.support.har import har_entry
 from tests.support.mmdb import write_asn_db, write_country_db
 
 # Each payload that runs sets window.__pwned; any that loads something hits 127.0.0.1:1.
@@ -133,37 +134,20 @@ def _entry(
     post: dict[str, Any] | None = None,
     websocket: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    request: dict[str, Any] = {
-        "method": method,
-        "url": url,
-        "httpVersion": "HTTP/1.1",
-        "headers": [{"name": k, "value": v} for k, v in headers or []],
-        "queryString": [],
-        "cookies": [],
-        "headersSize": -1,
-        "bodySize": -1,
-    }
-    if post is not None:
-        request["postData"] = post
-    entry: dict[str, Any] = {
-        "startedDateTime": _time(n),
-        "time": 120,
-        "request": request,
-        "response": {
-            "status": 101 if websocket else 200,
-            "statusText": "OK",
-            "httpVersion": "HTTP/1.1",
-            "headers": [{"name": "content-type", "value": "application/json"}],
-            "cookies": [],
-            "content": {"size": 2, "mimeType": "application/json", "text": "{}"},
-            "redirectURL": "",
-            "headersSize": -1,
-            "bodySize": 2,
-        },
-        "cache": {},
-        "timings": {"send": 1, "wait": 100, "receive": 19},
-        "serverIPAddress": server_ip,
-    }
+    entry = har_entry(
+        _time(n),
+        url,
+        server_ip,
+        method=method,
+        headers=[{"name": k, "value": v} for k, v in headers or []],
+        post=post,
+        status=101 if websocket else 200,
+        response_headers=[{"name": "content-type", "value": "application/json"}],
+        response_type="application/json",
+        response_text="{}",
+        time=120,
+        timings=(1, 100, 19),
+    )
     if websocket is not None:
         entry["_webSocketMessages"] = websocket
     return entry
