@@ -24,6 +24,7 @@ from typing import Any
 from publicsuffixlist import PublicSuffixList
 
 from analyzer.errors import LeakmapError
+from analyzer.files import read_bounded
 
 MAX_HOST_CHARS = 253
 MAX_MAP_BYTES = 4 * 1024 * 1024
@@ -136,13 +137,7 @@ def _load(path: Path | None) -> OwnerMap:
     else:
         source = path
         label = str(path)
-    try:
-        with source.open("rb") as handle:
-            raw = handle.read(MAX_MAP_BYTES + 1)
-    except OSError as error:
-        raise LeakmapError(f"{label}: cannot read ({error.strerror or error})") from error
-    if len(raw) > MAX_MAP_BYTES:
-        raise LeakmapError(f"{label}: larger than {MAX_MAP_BYTES} bytes")
+    raw = read_bounded(source, MAX_MAP_BYTES, label)
     try:
         document = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzer.errors import LeakmapError
+from analyzer.files import read_bounded
 
 SHIPPED_DIR = Path(__file__).parent / "data" / "policies"
 MAX_POLICY_BYTES = 256 * 1024
@@ -144,13 +145,7 @@ def _load(path_or_name: str | Path, base: Path, seen: tuple[Path, ...]) -> Polic
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_POLICY_BYTES + 1)
-    except OSError as error:
-        raise LeakmapError(f"cannot read policy {path}: {error.strerror or error}") from None
-    if len(raw) > MAX_POLICY_BYTES:
-        raise LeakmapError(f"policy {path} is larger than {MAX_POLICY_BYTES} bytes")
+    raw = read_bounded(path, MAX_POLICY_BYTES, f"policy {path}")
     try:
         return tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:

@@ -25,6 +25,7 @@ from analyzer.cli.common import (
     workers_or_default,
 )
 from analyzer.errors import LeakmapError
+from analyzer.files import read_bounded
 from analyzer.gates import EXIT_USAGE, GATE_HELP
 
 REPORTS_DIR = Path("reports")
@@ -214,13 +215,7 @@ def _label(name: str) -> str:
 
 def _read_report(path: Path) -> dict[str, Any]:
     """A saved ``leakmap report --format json`` document (a baseline kept for CI)."""
-    try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_REPORT_BYTES + 1)
-    except OSError as error:
-        raise LeakmapError(f"cannot read report {path}: {error.strerror or error}") from None
-    if len(raw) > MAX_REPORT_BYTES:
-        raise LeakmapError(f"report {path} is larger than {MAX_REPORT_BYTES // 2**20} MiB")
+    raw = read_bounded(path, MAX_REPORT_BYTES, f"report {path}")
     try:
         document = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
