@@ -649,23 +649,18 @@ def score(
     problems: list[str] = []
     for case, findings in cases:
         own = [f for f in findings if f.method in methods]
-        found_places = {
-            (label.location, label.path)
-            for label in case.labels
-            if any(_matches(label, f, check_encoding) for f in own)
-        }
-        for label in case.labels:
+        hits = [any(_matches(label, f, check_encoding) for f in own) for label in case.labels]
+        labelled = list(zip(case.labels, hits, strict=True))
+        found_at = {(lab.location, lab.path, lab.prop) for lab, hit in labelled if hit}
+        for label, hit in labelled:
             if label.prop.startswith("other:"):
                 continue
-            hit = any(_matches(label, f, check_encoding) for f in own)
             shared = (
                 not hit
                 and shared_places
-                and (label.location, label.path) in found_places
                 and any(
-                    other.prop != label.prop
-                    and (other.location, other.path) == (label.location, label.path)
-                    for other in case.labels
+                    (location, path) == (label.location, label.path) and prop != label.prop
+                    for location, path, prop in found_at
                 )
             )
             for tally in (by_group[label.group], by_prop[label.prop]):
