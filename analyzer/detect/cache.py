@@ -25,7 +25,6 @@ from analyzer.detect.parallel import (
     detect_requests,
 )
 from analyzer.profile import Profile
-from analyzer.store.db import REQUEST_COLUMNS
 from analyzer.store.models import AnalysisRun
 from analyzer.store.models import Finding as FindingRow
 from analyzer.store.records import storable
@@ -76,7 +75,7 @@ def _analyse(
     workers: int,
 ) -> tuple[list[Finding], list[str], int]:
     messages = _MessageCursor(store.client_messages(session_id), Limits().max_messages)
-    rows = store.iter_flows(session_id, REQUEST_COLUMNS)
+    rows = store.iter_flows(session_id, Request._fields)  # the columns Request holds, in order
     requests = ((Request(*row), messages.take(row.id)) for row in rows)
     findings: list[Finding] = []
     notes: list[str] = []

@@ -22,17 +22,6 @@ from analyzer.store.schema import SQLITE_BEGIN, ensure_schema
 
 DEFAULT_DB = "leakmap.db"
 STREAM_BATCH = 500
-# What detection reads of a flow (Store.iter_flows(..., REQUEST_COLUMNS)), in this order.
-REQUEST_COLUMNS = (
-    "id",
-    "host",
-    "url",
-    "request_headers",
-    "request_body",
-    "request_body_truncated",
-    "request_content_encoding",
-    "request_content_type",
-)
 
 
 def database_url(db: str) -> str:
@@ -225,7 +214,7 @@ class Store:
         batch: int = STREAM_BATCH,
     ) -> Iterator[Row[Any]]:
         """The session's flows in id order, streamed. ``columns`` selects what a pass reads
-        (detection: :data:`REQUEST_COLUMNS`): bodies are the bulk of a row, up to 1.25 MiB."""
+        (detection reads the request side only): bodies are the bulk of a row, up to 1.25 MiB."""
         table = Flow.__table__
         selected = [table.c[name] for name in columns] if columns else [table]
         statement = select(*selected).where(Flow.session_id == session_id).order_by(Flow.id)
