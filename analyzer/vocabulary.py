@@ -1,8 +1,8 @@
 """The property vocabulary: the names every finding, profile and report uses (DESIGN.md).
 
 ``PROPERTIES`` is the tuple of names in report order, loaded from ``analyzer/data/vocabulary.toml``
-(which also holds a one-line description of each). ``closest_property`` turns a typo into a
-suggestion for error messages.
+(which also holds each one's name for people and a one-line description). ``closest_property``
+turns a typo into a suggestion for error messages.
 """
 
 from __future__ import annotations
@@ -21,6 +21,11 @@ def _table() -> dict[str, dict[str, str]]:
 
 PROPERTIES: tuple[str, ...] = tuple(_table())
 _BY_FOLDED = {name.lower(): name for name in PROPERTIES}
+
+
+def label(prop: str) -> str:
+    """The property's name for people ("Advertising ID" for advertisingId); the code if unknown."""
+    return _table().get(prop, {}).get("label", prop)
 
 
 def description(prop: str) -> str:

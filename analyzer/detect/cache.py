@@ -144,6 +144,7 @@ def _load(store: Any, session_id: int, digest: str) -> tuple[list[Finding], list
                 value=row.value or "",
                 context=row.context or "",
                 explanation=row.explanation or "",
+                placeholder=bool(row.placeholder),
             )
             for row in rows
         ]
@@ -187,6 +188,7 @@ def _save(
                         "value": storable(f.value),
                         "context": storable(f.context),
                         "explanation": storable(f.explanation),
+                        "placeholder": f.placeholder,
                     }
                     for f in findings
                 ],

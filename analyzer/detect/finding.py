@@ -18,6 +18,9 @@ class Finding:
     and a value format) or ``pattern`` (a value format in free text); ``value``: the value as
     sent, unmasked (mask it with :func:`mask_value` for display); ``context``: a short excerpt
     around it, with the value itself masked; ``explanation``: the reasoning, in a sentence.
+    ``placeholder``: the value stands for "none" (an all-zero advertising ID, the MAC
+    ``02:00:00:00:00:00`` that Android returns to apps, "unknown"): it is reported as such and
+    never counted as the person's data.
     """
 
     flow_id: int | None
@@ -30,6 +33,7 @@ class Finding:
     value: str
     context: str
     explanation: str
+    placeholder: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

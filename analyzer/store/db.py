@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from analyzer import __version__
 from analyzer.errors import LeakmapError
 from analyzer.store import records as rec
-from analyzer.store.models import Connection, Flow, Session, TlsFailure, WebSocketMessage
+from analyzer.store.models import Connection, Flow, Mark, Session, TlsFailure, WebSocketMessage
 from analyzer.store.schema import SQLITE_BEGIN, ensure_schema
 
 DEFAULT_DB = "leakmap.db"
@@ -170,7 +170,7 @@ class Store:
 
     def delete_session(self, session_id: int) -> None:
         with self.engine.begin() as conn:
-            for table in (WebSocketMessage, TlsFailure, Connection, Flow):
+            for table in (WebSocketMessage, TlsFailure, Connection, Mark, Flow):
                 conn.execute(delete(table).where(table.session_id == session_id))
             conn.execute(delete(Session).where(Session.id == session_id))
 

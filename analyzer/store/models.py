@@ -17,6 +17,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -41,6 +42,8 @@ class Session(Base):
     ended_at: Mapped[float | None] = mapped_column(Float)
     tool_version: Mapped[str | None] = mapped_column(String(50))
     notes: Mapped[str | None] = mapped_column(Text)
+    # The device profile (TOML text) read from the phone when the capture started, if any.
+    profile: Mapped[str | None] = mapped_column(Text)
 
 
 class Flow(Base):
@@ -195,5 +198,23 @@ class Finding(Base):
     value: Mapped[str | None] = mapped_column(Text)
     context: Mapped[str | None] = mapped_column(Text)  # a short excerpt around the value
     explanation: Mapped[str | None] = mapped_column(Text)  # the reasoning, TrackHAR-style
+    # A value standing for "none" (all-zero advertising ID): reported, never counted as data.
+    placeholder: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     __table_args__ = (Index("ix_findings_run", "run_id", "property"),)
+
+
+class Mark(Base):
+    """The start of a step of a session ("consent refused", "login"): every flow that started
+    at or after ``at`` (and before the next mark) belongs to it."""
+
+    __tablename__ = "marks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    label: Mapped[str] = mapped_column(String(200))
+    at: Mapped[float] = mapped_column(Float)  # UNIX epoch seconds, like flow timestamps
+    created_at: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(20))  # page | cli | import
+
+    __table_args__ = (Index("ix_marks_session", "session_id", "at"),)
