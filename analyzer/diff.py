@@ -22,7 +22,7 @@ from typing import Any, Protocol
 from analyzer.errors import LeakmapError
 
 SCHEMA = "leakmap.diff/1"
-REPORT_SCHEMA = "leakmap.report/1"
+REPORT_SCHEMAS = ("leakmap.report/1", "leakmap.report/2")  # both are read
 UNKNOWN_COUNTRY = "unknown"  # key for a null country in maps (JSON keys cannot be null)
 
 # Encoding-chain steps that make a value unrecoverable; everything else (url, base64, hex, gzip,
@@ -118,9 +118,10 @@ def _side(report: dict[str, Any], which: str) -> _Side:
     if not isinstance(report, dict):
         raise LeakmapError(f"{which} report is not a JSON object", exit_code=2)
     schema = report.get("schema")
-    if schema is not None and schema != REPORT_SCHEMA:
+    if schema is not None and schema not in REPORT_SCHEMAS:
         raise LeakmapError(
-            f"{which} report has schema {schema!r}, expected {REPORT_SCHEMA!r}", exit_code=2
+            f"{which} report has schema {schema!r}, expected one of {', '.join(REPORT_SCHEMAS)}",
+            exit_code=2,
         )
     session = report.get("session")
     session = session if isinstance(session, dict) else {}

@@ -412,7 +412,7 @@ def test_saved_report_as_baseline(lab: dict[str, Path]) -> None:
     ("content", "message"),
     [
         (b"{not json", "is not JSON"),
-        (b'{"schema": "leakmap.diff/1"}', "is not a leakmap.report/1 document"),
+        (b'{"schema": "leakmap.diff/1"}', "is not a leakmap.report/1 or /2 document"),
         (b"[" * 100_000 + b"]" * 100_000, "is not JSON"),
     ],
 )

@@ -37,7 +37,7 @@ def test_countries_destinations_and_findings(store: Store, geo: GeoResolver) -> 
     session, findings = example_session(store)
     report = summarise(store, session, findings, geo, owners=OwnerMap.load())
 
-    assert report["schema"] == "leakmap.report/1"
+    assert report["schema"] == "leakmap.report/2"
     assert report["session"]["flows"] == 5
     assert report["session"]["app"] == "Example App"
     assert report["by_country"]["CN"]["properties"] == ["advertisingId", "imei", "latitude"]
@@ -49,6 +49,8 @@ def test_countries_destinations_and_findings(store: Store, geo: GeoResolver) -> 
         "findings": 0,
         "property_counts": {},
         "allowed": None,
+        "condition": None,
+        "not_delivered": {"properties": [], "findings": 0, "flows": 0},
     }
     log = next(d for d in report["destinations"] if d["host"] == "log.example-cn.com")
     assert log["domain"] == "example-cn.com"
@@ -153,7 +155,7 @@ def test_matrix_cells_link_to_evidence(store: Store, geo: GeoResolver) -> None:
     session, findings = example_session(store)
     report = summarise(store, session, findings, geo)
     matrix = report["matrix"]
-    assert matrix["countries"][0] == "CN"
+    assert matrix["places"][0] == "CN"
     assert matrix["properties"][0] == "advertisingId"  # received by two countries
     anchors = {section["id"]: section for section in report["evidence"]}
     for prop, row in matrix["cells"].items():
@@ -225,15 +227,36 @@ def test_flows_are_streamed_and_findings_released(store: Store, geo: GeoResolver
     assert len(summariser.result()["findings"]) == 3
 
 
-def test_a_server_without_geoip_record_is_unknown(store: Store, geo: GeoResolver) -> None:
-    session = make_session(
-        store, "local", [flow("https://intranet.example.org/x", server_ip="127.0.0.99")]
-    )
+@pytest.mark.parametrize(
+    ("server_ip", "place"),
+    [
+        ("127.0.0.99", "local"),  # loopback, no record in any database
+        ("192.168.7.20", "local"),  # a private LAN address
+        ("fd00::42", "local"),  # a unique-local IPv6 address
+        ("203.0.113.50", "local"),  # documentation range: reserved, not routable
+        ("8.8.4.4", "unknown"),  # public, but the test databases have no record for it
+    ],
+)
+def test_local_servers_are_local_not_unknown(
+    store: Store, tmp_path: Path, server_ip: str, place: str
+) -> None:
+    # The test GeoIP files alone (no embedded data): a public address has no record there.
+    geo = GeoResolver(*geo_files(tmp_path), embedded=False)
+    records = [flow("https://intranet.example.org/x", server_ip=server_ip)]
+    session = make_session(store, "local", records)
     (row,) = store.iter_flows(session.id)
     report = summarise(store, session, [HandFinding(row.id, "email", value="a@b.example")], geo)
-    assert report["findings"][0]["country"] is None
-    assert "unknown" in report["by_country"]
-    assert report["headline"]["countries"] == ["unknown"]
+    (finding,) = report["findings"]
+    assert finding["country"] is None
+    assert finding["local"] is (place == "local")
+    assert list(report["by_country"]) == [place]
+    assert report["headline"]["countries"] == [place]
+    (destination,) = report["destinations"]
+    assert destination["countries"] == []
+    assert destination["local"] is (place == "local")
+    assert report["matrix"]["places"] == [place]
+    expected = "on the local network" if place == "local" else "GeoIP does not know"
+    assert expected in report["headline"]["sentences"][0]
 
 
 def test_show_values_reveals_contexts_written_masked(store: Store, geo: GeoResolver) -> None:

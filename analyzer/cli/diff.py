@@ -28,6 +28,8 @@ from analyzer.errors import LeakmapError
 from analyzer.files import read_bounded
 from analyzer.gates import EXIT_USAGE, GATE_HELP
 
+REPORT_SCHEMAS = ("leakmap.report/1", "leakmap.report/2")
+
 REPORTS_DIR = Path("reports")
 MAX_REPORT_BYTES = 1024 * 2**20  # a saved report read whole, as JSON must be
 
@@ -220,9 +222,9 @@ def _read_report(path: Path) -> dict[str, Any]:
         document = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
         raise LeakmapError(f"report {path} is not JSON: {error}") from None
-    if not isinstance(document, dict) or document.get("schema") != "leakmap.report/1":
+    if not isinstance(document, dict) or document.get("schema") not in REPORT_SCHEMAS:
         raise LeakmapError(
-            f"{path} is not a leakmap.report/1 document (write one with "
+            f"{path} is not a leakmap.report/1 or /2 document (write one with "
             "leakmap report SESSION --format json -o FILE)"
         )
     return document
