@@ -23,8 +23,10 @@ from analyzer.cli.common import (
     workers_or_default,
 )
 from analyzer.errors import LeakmapError
-from analyzer.report import FORMATS, default_path, write_report
-from analyzer.store import Store
+
+# The formats `leakmap report` writes (analyzer.report.FORMATS; repeated here so that --help does
+# not import the renderers).
+FORMATS = ("html", "json", "csv", "har")
 
 
 @app.command("report")
@@ -40,7 +42,7 @@ def report_command(
         typer.Option(
             "--format",
             "-f",
-            help="html: the researcher's report; json: leakmap.report/1; csv: one row per "
+            help="html: the researcher's report; json: leakmap.report/2; csv: one row per "
             "finding; har: HAR 1.2 of all flows (for TrackHAR and other tools).",
         ),
     ] = "html",
@@ -61,8 +63,15 @@ def report_command(
 ) -> None:
     """Report which personal data a session sent to which countries, with evidence.
 
+    The report files every finding under the step (leakmap mark) in which its flow started and
+    says what left before consent. Without --profile, the device profile stored with the session
+    (capture --profile auto) is used, if there is one; the report's Methods say which.
+
     Example: leakmap report meitu-10.2 --profile lab-pixel.toml --policy eu-adequacy
     """
+    from analyzer.report import default_path, write_report
+    from analyzer.store import Store
+
     fmt = fmt.lower()
     if fmt not in FORMATS:
         raise LeakmapError(f"unknown --format {fmt!r} (choose from {', '.join(FORMATS)})")
