@@ -290,3 +290,103 @@ def test_websocket_messages_count_as_bytes_sent(store: Store, geo: GeoResolver) 
     report = summarise(store, session, [], geo)
     (destination,) = report["destinations"]
     assert 1000 < destination["bytes_sent"] < 1500
+
+
+def test_placeholders_are_listed_never_counted(store: Store, geo: GeoResolver) -> None:
+    zeros = "00000000-0000-0000-0000-000000000000"
+    session = make_session(
+        store,
+        "placeholders",
+        [
+            flow(f"https://ads.example-us.com/p?gaid={zeros}", server_ip=US_IP, at=1),
+            flow("https://t.example-cn.com/d?mac=02:00:00:00:00:00", server_ip=CN_IP, at=2),
+            flow(f"https://ads.example-us.com/p?gaid={AAID}", server_ip=US_IP, at=3),
+        ],
+    )
+    ids = list(flow_ids(store, session).values())
+    findings = [
+        HandFinding(ids[0], "advertisingId", value=zeros, placeholder=True),
+        HandFinding(ids[1], "macAddress", value="02:00:00:00:00:00", placeholder=True),
+        HandFinding(ids[2], "advertisingId", value=AAID),
+    ]
+    report = summarise(store, session, findings, geo)
+
+    # The JSON keeps them, flagged.
+    flagged = [f for f in report["findings"] if f["placeholder"]]
+    assert [(f["property"], f["placeholder_kind"]) for f in flagged] == [
+        ("advertisingId", "all zeros"), ("macAddress", "02:00:00:00:00:00")
+    ]  # fmt: skip
+    # Never counted as the person's data.
+    assert report["by_country"]["US"]["properties"] == ["advertisingId"]
+    assert report["by_country"]["US"]["findings"] == 1
+    assert report["by_country"]["CN"]["properties"] == []
+    assert "macAddress" not in report["matrix"]["cells"]
+    assert report["matrix"]["cells"]["advertisingId"]["US"]["count"] == 1
+    headline = report["headline"]
+    assert (headline["findings"], headline["properties"], headline["placeholders"]) == (1, 1, 2)
+    assert headline["countries"] == ["US"]
+    assert [e["property"] for e in report["first_left"]] == ["advertisingId"]
+    assert report["first_left"][0]["time"] == "2025-12-29T09:20:03.000Z"
+    cn = next(d for d in report["destinations"] if d["host"] == "t.example-cn.com")
+    assert cn["properties"] == [] and cn["placeholders"] == ["macAddress"]
+    # Shown as what they are.
+    listed = {(p["property"], p["kind"], p["count"]) for p in report["placeholders"]}
+    assert listed == {("advertisingId", "all zeros", 1), ("macAddress", "02:00:00:00:00:00", 1)}
+    assert any(
+        s.startswith("The advertising ID was sent as all zeros: a placeholder")
+        and "ad tracking limited" in s
+        for s in headline["sentences"]
+    )
+
+
+def test_translated_server_addresses_show_both(store: Store, geo: GeoResolver) -> None:
+    # An IPv4-mapped IPv6 address: the phone connected to it; GeoIP looked up its IPv4.
+    mapped = "::ffff:127.0.0.2"
+    session = make_session(
+        store, "mapped", [flow(f"https://log.example-cn.com/c?id={AAID}", server_ip=mapped)]
+    )
+    (flow_id,) = flow_ids(store, session).values()
+    report = summarise(store, session, [HandFinding(flow_id, "advertisingId", value=AAID)], geo)
+    (finding,) = report["findings"]
+    assert finding["server_ip"] == mapped  # the address connected to
+    assert finding["lookup_ip"] == "127.0.0.2"  # the address looked up
+    assert finding["country"] == "CN"
+    (destination,) = report["destinations"]
+    assert destination["server_ips"] == [mapped]
+    assert destination["lookup_ips"] == {mapped: "127.0.0.2"}
+    example = report["evidence"][0]["hosts"][0]["examples"][0]
+    assert (example["server_ip"], example["lookup_ip"]) == (mapped, "127.0.0.2")
+    # An ordinary address is its own looked-up address: nothing extra is said.
+    session = make_session(
+        store, "plain", [flow(f"https://log.example-cn.com/c?id={AAID}", server_ip=CN_IP)]
+    )
+    (flow_id,) = flow_ids(store, session).values()
+    report = summarise(store, session, [HandFinding(flow_id, "advertisingId", value=AAID)], geo)
+    assert report["findings"][0]["lookup_ip"] is None
+
+
+def test_policy_conditions_follow_the_findings(store: Store, geo: GeoResolver) -> None:
+    from analyzer.policy import Condition
+
+    session, findings = example_session(store)
+    policy = Policy(
+        name="eu-plus",
+        countries=frozenset({"DE", "US"}),
+        conditions=(("US", Condition("only organisations certified under a framework")),),
+    )
+    report = summarise(store, session, findings, geo, policy=policy, owners=OwnerMap.load())
+    us = [f for f in report["findings"] if f["country"] == "US"]
+    assert us and all(f["allowed"] is True for f in us)
+    assert {f["condition"] for f in us} == {"only organisations certified under a framework"}
+    assert {f["condition"] for f in report["findings"] if f["country"] == "CN"} == {None}
+    condition = "only organisations certified under a framework"
+    assert report["by_country"]["US"]["condition"] == condition
+    assert report["matrix"]["cells"]["advertisingId"]["US"]["condition"]
+    assert report["policy"]["findings_conditional"] == len(us)
+    (conditional,) = report["policy"]["conditional"]
+    assert conditional["country"] == "US"
+    assert conditional["hosts"] == ["ads.tracker.test"]
+    assert conditional["hosts_without_owner"] == ["ads.tracker.test"]
+    section = next(s for s in report["evidence"] if s["country"] == "US")
+    assert section["condition"] == "only organisations certified under a framework"
+    assert report["headline"]["conditional"] == len(us)

@@ -8,7 +8,7 @@ groups the summariser keeps into the sections of the page.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, quote_plus
@@ -156,6 +156,19 @@ def evidence_sections(
         section["id"] = f"ev-{number}"
         section["hosts"].sort(key=lambda h: (-(h["count"] + h["not_delivered"]), h["host"]))
     return out
+
+
+def first_left_rows(
+    entries: Iterable[dict[str, Any]], anchors: dict[tuple[str, str], str]
+) -> list[dict[str, Any]]:
+    """When each property first left (delivered), in time order, linked to its evidence."""
+    return [
+        {
+            **{k: v for k, v in entry.items() if k != "_t"},
+            "anchor": anchors.get((entry["property"], entry["place"])),
+        }
+        for entry in sorted(entries, key=lambda f: f["time"] or "~")
+    ]
 
 
 def plaintext_rows(evidence: list[dict[str, Any]]) -> list[dict[str, Any]]:

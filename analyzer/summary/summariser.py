@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from analyzer import __version__
+from analyzer.summary.blindspots import BlindSpots
 from analyzer.summary.common import (
     PLAINTEXT_SCHEMES,
     SCHEMA,
@@ -23,7 +24,6 @@ from analyzer.summary.common import (
     GeoLookup,
     OwnerLookup,
     PolicyLike,
-    cap,
     fallback_mask,
     host_of,
     iso,
@@ -36,6 +36,7 @@ from analyzer.summary.evidence import (
     Group,
     Masker,
     evidence_sections,
+    first_left_rows,
     placeholder_kind,
     plaintext_rows,
 )
@@ -49,7 +50,7 @@ from analyzer.summary.steps import (
     step_index,
     step_summaries,
 )
-from analyzer.summary.views import by_owner_country, matrix
+from analyzer.summary.views import by_owner_country, linked_matrix
 
 
 class Summariser:
@@ -90,9 +91,8 @@ class Summariser:
         self._placeholder_examples: dict[tuple[str, str], dict[str, Any]] = {}
         self._first_left: dict[str, dict[str, Any]] = {}
         self._steps: dict[int, StepTally] = defaultdict(StepTally)
-        self._tls: dict[tuple[str, str | None, str | None], dict[str, Any]] = {}
         self._websocket_hosts: dict[int, str] = {}  # WebSocket flow id -> host
-        self._connections: dict[tuple[str, str | None, str | None, int | None], dict[str, Any]] = {}
+        self.blind = BlindSpots(self._place)
         self.findings: list[dict[str, Any]] = []
         self.flows = 0
         self.flows_without_time = 0
@@ -149,48 +149,14 @@ class Summariser:
             self._destinations[host].bytes_sent += message.size or 0
 
     def add_tls_failure(self, failure: Any) -> None:
-        host = failure.sni or failure.server_ip or "(unknown)"
-        key = (host, failure.server_ip, failure.reason)
-        entry = self._tls.get(key)
-        if entry is None:
-            place = self._place(failure.server_ip)
-            entry = self._tls[key] = {
-                "host": host,
-                "server_ip": failure.server_ip,
-                "lookup_ip": place.lookup_ip,
-                "count": 0,
-                "reason": failure.reason,
-                "side": failure.side,
-                "country": place.country,
-                "local": place.local,
-                "first_seen": iso(failure.timestamp),
-                "error": cap(failure.error, 200),
-            }
-        entry["count"] += 1
+        """A TLS handshake that failed: a blind spot, counted against its host too."""
+        host = self.blind.add_tls_failure(failure)
         if host in self._destinations:
             self._destinations[host].blind += 1
 
     def add_connection(self, connection: Any) -> None:
         """A non-HTTP connection: traffic passed through but not decoded (a blind spot)."""
-        host = connection.sni or connection.host or connection.server_ip or "(unknown)"
-        key = (connection.protocol, host, connection.server_ip, connection.server_port)
-        entry = self._connections.get(key)
-        if entry is None:
-            place = self._place(connection.server_ip)
-            entry = self._connections[key] = {
-                "protocol": connection.protocol,
-                "host": host,
-                "server_ip": connection.server_ip,
-                "lookup_ip": place.lookup_ip,
-                "server_port": connection.server_port,
-                "tls": bool(connection.tls),
-                "country": place.country,
-                "local": place.local,
-                "count": 0,
-                "bytes_sent": 0,
-            }
-        entry["count"] += 1
-        entry["bytes_sent"] += connection.bytes_sent or 0
+        self.blind.add_connection(connection)
 
     # --- output ----------------------------------------------------------------------------
 
@@ -239,16 +205,14 @@ class Summariser:
             "findings": self.findings,
             "destinations": destinations,
             "by_country": self._by_country(),
-            "tls_failures": sorted(self._tls.values(), key=lambda t: (-t["count"], t["host"])),
+            "tls_failures": self.blind.tls_failures,
             "steps": [{"label": label, "at": iso(at)} for label, at in self.marks],
             # Additions of leakmap.report/2 (and what the HTML page needs).
             "generated_at": iso(time.time()),
             "tool_version": __version__,
             "show_values": self.show_values,
             "policy": self.policy.describe(self.findings),
-            "connections": sorted(
-                self._connections.values(), key=lambda c: (-c["count"], c["host"])
-            ),
+            "connections": self.blind.connections,
             "notes": list(notes),
             "methods": {
                 "kind": "import" if session.mode == "import" else "capture",
@@ -262,9 +226,9 @@ class Summariser:
             "consent": before_consent(summaries, len(self.marks)),
             "placeholders": self._placeholder_list(),
             "evidence": evidence,
-            "matrix": self._matrix("server", anchors),
-            "owner_matrix": self._matrix("owner", anchors),
-            "first_left": self._first_left_list(anchors),
+            "matrix": linked_matrix(self.findings, "server", anchors, self.policy),
+            "owner_matrix": linked_matrix(self.findings, "owner", anchors, self.policy),
+            "first_left": first_left_rows(self._first_left.values(), anchors),
             "plaintext": plaintext_rows(evidence),
         }
         report["by_owner_country"] = by_owner_country(self.findings, destinations)
@@ -428,31 +392,6 @@ class Summariser:
     def _by_country(self) -> dict[str, dict[str, Any]]:
         ordered = sorted(self._countries.items(), key=lambda kv: place_order(kv[0]))
         return {key: tally.as_dict(key, self.policy) for key, tally in ordered}
-
-    def _matrix(self, by: str, anchors: dict[tuple[str, str], str]) -> dict[str, Any]:
-        """The property x place matrix, each server-view cell linked to its evidence section;
-        an owner-view cell links to the property's first section."""
-        view = matrix(
-            self.findings, by, allowed=self.policy.allowed, condition=self.policy.condition
-        )
-        first_section: dict[str, str] = {}
-        for (prop, _key), anchor in sorted(anchors.items(), key=lambda kv: int(kv[1][3:])):
-            first_section.setdefault(prop, anchor)
-        for prop, row in view["cells"].items():
-            for key, cell in row.items():
-                cell["anchor"] = (
-                    anchors.get((prop, key)) if by == "server" else first_section.get(prop)
-                )
-        return view
-
-    def _first_left_list(self, anchors: dict[tuple[str, str], str]) -> list[dict[str, Any]]:
-        return [
-            {
-                **{k: v for k, v in entry.items() if k != "_t"},
-                "anchor": anchors.get((entry["property"], entry["place"])),
-            }
-            for entry in sorted(self._first_left.values(), key=lambda f: f["time"] or "~")
-        ]
 
     def _placeholder_list(self) -> list[dict[str, Any]]:
         return sorted(self._placeholder_examples.values(), key=lambda p: (p["property"], p["host"]))

@@ -87,6 +87,30 @@ def matrix(
     return {"by": by, "properties": properties, "places": places, "cells": dict(cells)}
 
 
+def linked_matrix(
+    findings: list[dict[str, Any]],
+    by: str,
+    anchors: dict[tuple[str, str], str],
+    policy: Any = None,
+) -> dict[str, Any]:
+    """:func:`matrix` with each cell's ``anchor``: the evidence section of its (property,
+    place) in the server view; the property's first section in the owner view (evidence is
+    filed by server place). ``policy`` has ``allowed(place)``/``condition(place)``."""
+    view = matrix(
+        findings,
+        by,
+        allowed=policy.allowed if policy else None,
+        condition=policy.condition if policy else None,
+    )
+    first_section: dict[str, str] = {}
+    for (prop, _key), anchor in sorted(anchors.items(), key=lambda kv: int(kv[1][3:])):
+        first_section.setdefault(prop, anchor)
+    for prop, row in view["cells"].items():
+        for key, cell in row.items():
+            cell["anchor"] = anchors.get((prop, key)) if by == "server" else first_section.get(prop)
+    return view
+
+
 def by_owner_country(
     findings: Iterable[dict[str, Any]], destinations: Iterable[dict[str, Any]]
 ) -> dict[str, dict[str, Any]]:

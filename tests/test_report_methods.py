@@ -1,0 +1,122 @@
+"""What "Methods" says: how the session was made (capture or import) and which device profile was
+searched for (given, stored with the session, or none)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import update
+
+from analyzer.cli import main
+from analyzer.importer import import_files
+from analyzer.store import Store
+from analyzer.store.models import Session
+from tests.support.diff import HarRequest, write_har
+from tests.support.mmdb import write_country_db
+
+TABLET = "Kitchen Tablet Zq"
+STORED = f"""
+[device]
+name = "lab-tablet"
+[known]
+deviceName = "{TABLET}"
+"""
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> dict[str, Path]:
+    """An imported session whose body carries the device's name under a key that says nothing
+    (only a profile finds it), and one request whose exporter wrote no server address."""
+    har = write_har(
+        tmp_path / "tablet.har",
+        [
+            HarRequest(
+                "https://sync.example-sg.test/v2/state",
+                "127.0.0.31",
+                method="POST",
+                body=json.dumps({"n": TABLET, "k": 7}),
+            ),
+            HarRequest("https://cdn.example-sg.test/app.js", ""),
+        ],
+    )
+    db = tmp_path / "leakmap.db"
+    with Store(str(db)) as store:
+        import_files(store, [har], session="tablet")
+    geoip = write_country_db(tmp_path / "c.mmdb", {"127.0.0.31/32": "SG"})
+    return {"db": db, "geoip": geoip, "folder": tmp_path}
+
+
+def _store_profile(db: Path, text: str) -> None:
+    with Store(str(db)) as store, store.engine.begin() as conn:
+        conn.execute(update(Session).where(Session.name == "tablet").values(profile=text))
+
+
+def _report(lab: dict[str, Path], *args: str, fmt: str = "json") -> tuple[int, Path]:
+    out = lab["folder"] / f"report.{fmt}"
+    code = main(["report", "tablet", "--db", str(lab["db"]), "--geoip-db", str(lab["geoip"]),
+                 "--format", fmt, "-o", str(out), *args])  # fmt: skip
+    return code, out
+
+
+def test_the_stored_profile_is_used_without_profile_option(lab: dict[str, Path]) -> None:
+    code, out = _report(lab)
+    assert code == 0
+    before = json.loads(out.read_text(encoding="utf-8"))
+    assert "deviceName" not in {f["property"] for f in before["findings"]}
+    assert before["methods"]["profile"]["source"] is None
+
+    _store_profile(lab["db"], STORED)
+    code, out = _report(lab)
+    assert code == 0
+    report = json.loads(out.read_text(encoding="utf-8"))
+    (found,) = [f for f in report["findings"] if f["property"] == "deviceName"]
+    assert found["method"] == "known-value" and found["country"] == "SG"
+    assert report["methods"]["profile"] == {
+        "source": "stored", "name": "lab-tablet", "values": 1, "path": None
+    }  # fmt: skip
+    code, page = _report(lab, fmt="html")
+    assert code == 0
+    text = page.read_text(encoding="utf-8")
+    assert "The device profile stored with the session" in text
+    assert "no <code>--profile</code> was given" in text
+
+
+def test_a_given_profile_wins_over_the_stored_one(lab: dict[str, Path]) -> None:
+    _store_profile(lab["db"], STORED)
+    other = lab["folder"] / "other.toml"
+    other.write_text('[device]\nname = "other"\n[known]\ndeviceName = "Someone Else"\n')
+    code, out = _report(lab, "--profile", str(other))
+    assert code == 0
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert "deviceName" not in {f["property"] for f in report["findings"]}
+    assert report["methods"]["profile"]["source"] == "option"
+    assert report["methods"]["profile"]["path"] == str(other)
+
+
+def test_a_broken_stored_profile_is_one_line(
+    lab: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    _store_profile(lab["db"], "[device\nname = ")
+    code, out = _report(lab)
+    assert code == 1
+    error = capsys.readouterr().err
+    assert error.startswith("leakmap: error: the profile stored with session 'tablet'")
+    assert len(error.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_methods_describe_an_import(lab: dict[str, Path]) -> None:
+    code, out = _report(lab)
+    assert code == 0
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["methods"]["kind"] == "import"
+    assert report["methods"]["flows_without_server_ip"] == 1
+    code, page = _report(lab, fmt="html")
+    text = page.read_text(encoding="utf-8")
+    assert 'id="methods-import"' in text and 'id="methods-capture"' not in text
+    assert "imported from files" in text
+    assert "1 flow without one: its server country is unknown" in text
+    assert "TLS-intercepting proxy (mitmproxy) between the phone" not in text
+    assert "<dt>Imported</dt>" in text
