@@ -4,12 +4,17 @@ left the phone, but evidence and counts keep them apart from what arrived."""
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from analyzer.geo import GeoResolver
 from analyzer.store import Store
+from analyzer.summary import build_report
 from analyzer.summary.delivery import delivered
+from tests.support.capture import PLAIN_HOST, Servers, curl, start_capture
+from tests.support.mmdb import write_country_db
+from tests.support.net import free_port, wait_for
 from tests.support.report import (
     CN_IP,
     US_IP,
@@ -86,7 +91,10 @@ def test_not_delivered_findings_are_counted_apart(store: Store, tmp_path: Path) 
     assert headline["not_delivered"] == 2
     assert headline["countries"] == ["CN"]
     assert headline["plaintext_leaks"] == 0  # the plaintext request never arrived
-    assert any("could not reach them: not delivered" in s for s in headline["sentences"])
+    assert (
+        "The phone also tried to send the IMEI to log.example-cn.com and t.example-us.com, but "
+        "the proxy could not reach the server: not delivered."
+    ) in headline["sentences"]
     # Evidence keeps them, marked, with the proxy's error.
     cell = report["matrix"]["cells"]["imei"]["CN"]
     assert (cell["count"], cell["not_delivered"]) == (0, 1)
@@ -100,3 +108,49 @@ def test_not_delivered_findings_are_counted_apart(store: Store, tmp_path: Path) 
     assert destination["properties"] == ["email"]
     assert destination["not_delivered_flows"] == 1
     assert report["methods"]["flows_not_delivered"] == 2
+
+
+def test_a_real_proxy_that_cannot_reach_the_server(
+    tmp_path: Path, sqlite_url: str, servers: Servers
+) -> None:
+    """mitmproxy answers a request to a closed port itself (502): the flow has an error and no
+    response; the report says the advertising ID left the phone but was not delivered."""
+    aaid = "3c9d7e21-5b8a-4f06-9e1d-7a2b4c6d8e0f"
+    closed = free_port("127.0.0.4")  # nothing listens here
+    capture = start_capture(tmp_path, sqlite_url, servers)
+    try:
+        sent = curl(capture, f"http://{PLAIN_HOST}:{servers.plain_port}/ok?aaid={aaid}")
+        assert sent.returncode == 0, sent.stderr
+        refused = curl(capture, f"http://{PLAIN_HOST}:{closed}/collect?aaid={aaid}",
+                       "-o", "/dev/null", "-w", "%{http_code}")  # fmt: skip
+        assert refused.stdout == b"502"  # the proxy's own answer
+        with Store(capture.db) as store:
+            session_id = store.session("e2e").id
+            wait_for(lambda: store.counts(session_id)["flows"] >= 2)
+    finally:
+        code, output = capture.stop()
+    assert code == 0, output
+
+    profile = tmp_path / "p.toml"
+    profile.write_text(f'[device]\nname = "p"\n[known]\nadvertisingId = "{aaid}"\n')
+    geoip = write_country_db(tmp_path / "c.mmdb", {"127.0.0.4/32": "US"})
+    with Store(capture.db) as store:
+        report = build_report(store, "e2e", profile=profile, geoip_db=geoip)
+    delivered_flags = {
+        urlsplit(e["request_line"].split(" ", 1)[1]).path: e["delivered"]
+        for s in report["evidence"]
+        for h in s["hosts"]
+        for e in h["examples"]
+    }
+    assert delivered_flags == {"/ok": True, "/collect": False}
+    assert sorted(f["delivered"] for f in report["findings"]) == [False, True]
+    assert report["by_country"]["US"]["findings"] == 1
+    # The proxy never connected: no server address, so no country either.
+    assert report["by_country"]["unknown"]["findings"] == 0
+    assert report["by_country"]["unknown"]["not_delivered"]["findings"] == 1
+    assert report["headline"]["not_delivered"] == 1
+    (failed,) = [
+        e for s in report["evidence"] for h in s["hosts"] for e in h["examples"]
+        if not e["delivered"]
+    ]  # fmt: skip
+    assert "connect call failed" in failed["error"].lower()  # mitmproxy's own words

@@ -102,7 +102,7 @@ def sentences(findings: list[dict[str, Any]]) -> list[str]:
             owner_key = place_key(finding, "owner") if finding.get("owner") else UNKNOWN
             operators[prop][owner_key].add(finding.get("owner") or "")
         else:
-            failed[prop].add(place_key(finding))
+            failed[prop].add(finding["host"])
     order = sorted(
         servers,
         key=lambda p: (-len(countries_only(servers[p])), -len(operators[p]), _rank(p), p),
@@ -117,10 +117,13 @@ def sentences(findings: list[dict[str, Any]]) -> list[str]:
             f"({join_words(rest[:6])}{', …' if len(rest) > 6 else ''}): see the matrix."
         )
     for prop in sorted(failed, key=_rank):
+        hosts = sorted(failed[prop])
+        named = join_words(
+            hosts[:3] + ([plural(len(hosts) - 3, "other host")] if len(hosts) > 3 else [])
+        )
         out.append(
-            f"The phone also sent the {property_in_prose(prop)} towards servers "
-            f"{places_in_prose(sorted(failed[prop], key=place_order))}, but the proxy could not "
-            "reach them: not delivered."
+            f"The phone also tried to send the {property_in_prose(prop)} to {named}, but the "
+            "proxy could not reach the server: not delivered."
         )
     for prop in sorted(placeholders, key=_rank):
         kinds = join_words(sorted(placeholders[prop]))
