@@ -116,7 +116,28 @@ def test_methods_describe_an_import(lab: dict[str, Path]) -> None:
     code, page = _report(lab, fmt="html")
     text = page.read_text(encoding="utf-8")
     assert 'id="methods-import"' in text and 'id="methods-capture"' not in text
-    assert "imported from files" in text
+    assert "imported from HAR files</strong>" in text
     assert "1 flow without one: its server country is unknown" in text
+    assert "A mitmproxy dump was recorded" not in text
     assert "TLS-intercepting proxy (mitmproxy) between the phone" not in text
     assert "<dt>Imported</dt>" in text
+
+
+def test_methods_describe_an_import_of_mitmproxy_dumps_and_har(tmp_path: Path) -> None:
+    from analyzer.report.html import render_html
+    from analyzer.summary import build_report
+
+    dump = Path(__file__).parent / "data" / "mitmproxy" / "dumpfile-7.mitm"
+    har = write_har(tmp_path / "one.har", [HarRequest("https://a.example.org/x", "127.0.0.31")])
+    with Store(str(tmp_path / "leakmap.db")) as store:
+        import_files(store, [dump], session="dump")
+        import_files(store, [dump, har], session="both")
+        dump_page = render_html(build_report(store, "dump"))
+        both = build_report(store, "both")
+    assert "imported from mitmproxy dumps</strong>" in dump_page
+    assert "A mitmproxy dump was recorded by mitmproxy" in dump_page
+    assert "A HAR file is written by" not in dump_page
+    assert both["methods"]["flows_without_client_address"] == 1
+    page = render_html(both)
+    assert "imported from HAR files and mitmproxy dumps</strong>" in page
+    assert "1 flow as HAR files write them, without a client address" in page

@@ -29,6 +29,7 @@ SUMMARY_COLUMNS = (
     "websocket",
     "status_code",
     "error",
+    "client_ip",
 )
 
 

@@ -98,6 +98,7 @@ class Summariser:
         self.flows_without_time = 0
         self.flows_without_ip = 0
         self.flows_not_delivered = 0
+        self.flows_without_client = 0  # HAR files carry no client address; mitmproxy dumps do
 
     # --- input -----------------------------------------------------------------------------
 
@@ -121,6 +122,7 @@ class Summariser:
         self.flows_without_time += when is None
         self.flows_without_ip += not flow.server_ip
         self.flows_not_delivered += not delivered
+        self.flows_without_client += not getattr(flow, "client_ip", None)
         tally = self._steps[step]
         tally.flows += 1
         tally.hosts[host] = None
@@ -220,6 +222,7 @@ class Summariser:
                 "flows_not_delivered": self.flows_not_delivered,
                 "flows_without_server_ip": self.flows_without_ip,
                 "flows_without_time": self.flows_without_time,
+                "flows_without_client_address": self.flows_without_client,
                 **(methods or {}),
             },
             "by_step": summaries,
