@@ -108,7 +108,10 @@ class FakePhone:
         for prefix, output in self.fail.items():
             if command.startswith(prefix):
                 return output, 1
-        words = shlex.split(command) if command.count("'") % 2 == 0 else command.split()
+        try:
+            words = shlex.split(command)
+        except ValueError:
+            words = command.split()
         if words[:2] == ["su", "0"] and self.root == "su 0":
             if words[2:] == ["id", "-u"]:
                 return "0\n", 0
