@@ -21,7 +21,7 @@ from analyzer.errors import LeakmapError
 
 @dataclass(frozen=True, slots=True)
 class Action:
-    """One undo action: ``kind`` "shell" (``arg`` a command) or "reverse-remove" (``arg`` a spec)."""
+    """An undo action: ``kind`` "shell" (``arg`` a command) or "reverse-remove" (``arg`` a spec)."""
 
     kind: str
     arg: str
