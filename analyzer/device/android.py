@@ -141,8 +141,8 @@ class AndroidReader:
         add("developerScopedId", android_id or "", "settings get secure android_id")
         if self.sdk >= 26:
             self.reading.notes.append(
-                "Android 8+: each app sees its own Android ID (SSAID); the one above is the "
-                "shell's. Add an app's own value by hand if you know it."
+                "Android 8+: each app sees its own Android ID (SSAID); developerScopedId below "
+                "is the shell's. Add an app's own value by hand if you know it."
             )
         for key in ("ro.serialno", "ro.boot.serialno", "ril.serialnumber"):
             value = self.props.get(key, "")

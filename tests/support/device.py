@@ -72,6 +72,7 @@ class FakePhone:
         props: dict[str, str] | None = None,
         answers: dict[str, str] | None = None,
         root: str | None = None,
+        settings: dict[str, str] | None = None,
     ) -> None:
         self.mode = mode
         self.props_dump = transcript("getprop-emulator-api33.txt")
@@ -79,7 +80,7 @@ class FakePhone:
         # command -> output; a value of None means "command not found" (exit 127)
         self.answers: dict[str, str | None] = dict(answers or {})
         self.root = root  # None, "adbd", "su 0"
-        self.settings: dict[str, str] = {}
+        self.settings: dict[str, str] = dict(settings or {})  # "namespace/key" -> value
         self.files: dict[str, bytes] = {}
         self.reverses: dict[str, str] = {}
         self.mounted = False
@@ -125,7 +126,11 @@ class FakePhone:
         if command == "getprop":
             return self.props_dump, 0
         if words[:1] == ["getprop"] and len(words) == 2:
-            return self.props.get(words[1], "") + "\n", 0
+            if words[1] in self.props:
+                return self.props[words[1]] + "\n", 0
+            from analyzer.device.android_parse import parse_getprop
+
+            return parse_getprop(self.props_dump).get(words[1], "") + "\n", 0
         if words[:2] == ["settings", "get"] and len(words) == 4:
             return self.settings.get(f"{words[2]}/{words[3]}", "null") + "\n", 0
         if words[:2] == ["settings", "put"] and len(words) == 5:
@@ -142,12 +147,12 @@ class FakePhone:
             self.mounted = False
             self.files = {k: v for k, v in self.files.items() if "/cacerts/" not in k}
             return "", 0
+        if command in self.answers:
+            return self._answer(command)
         if words[:1] == ["cat"] and len(words) == 2:
             path = words[1]
             if path in self.files and (root or path.startswith(("/sdcard", "/data/local/tmp"))):
                 return self.files[path].decode("utf-8", "replace"), 0
-            if path in self.answers:
-                return self._answer(path)
             return (
                 f"cat: {path}: Permission denied\n" if not root else f"cat: {path}: No such file\n",
                 1,
