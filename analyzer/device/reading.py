@@ -89,7 +89,11 @@ class DeviceReading:
             "# Every value is searched for in the captured traffic; remove what you do not want.",
         ]
         lines += [f"# {_clean(note)}" for note in self.notes]
-        lines += ["", "[device]", f"name = {_toml_string(self.name or self.serial or 'phone')}"]
+        lines += [
+            "",
+            "[device]",
+            f"name = {_toml_string(_clean(self.name or self.serial) or 'phone')}",
+        ]
         lines += ["", "[known]"]
         for prop, values in self.known().items():
             sources = [v.source for v in self.values if v.property == prop]
