@@ -1,4 +1,4 @@
-"""The pure parsers of device output, on transcripts of real phones (tests/data/device/SOURCES.md)."""
+"""The pure parsers of device output, on transcripts of real phones (see tests/data/device)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def encode_reply(words: list[int]) -> str:
 def string16_words(text: str) -> list[int]:
     raw = text.encode("utf-16-le") + b"\0\0"
     raw += b"\0" * (-len(raw) % 4)
-    return [len(text)] + list(struct.unpack(f"<{len(raw) // 4}i", raw))
+    return [len(text), *struct.unpack(f"<{len(raw) // 4}i", raw)]
 
 
 def test_getprop_transcript_keeps_every_property_and_multiline_values() -> None:
@@ -64,14 +64,14 @@ def test_service_call_transcripts_decode_to_the_imei(name: str, imei: str) -> No
 
 def test_parcel_security_exception_gives_its_message() -> None:
     message = "getDeviceId: The user 2000 does not meet the requirements"
-    reply = decode_string_reply(encode_reply([-1] + string16_words(message)))
+    reply = decode_string_reply(encode_reply([-1, *string16_words(message)]))
     assert reply.text is None
     assert reply.error == f"SecurityException: {message}"
 
 
 def test_parcel_reply_header_is_skipped_and_null_string_is_none() -> None:
     assert decode_string_reply(encode_reply([-128, 8, 0x1234, -1])).text is None
-    assert decode_string_reply(encode_reply([0] + string16_words("+4915112345"))).text == (
+    assert decode_string_reply(encode_reply([0, *string16_words("+4915112345")])).text == (
         "+4915112345"
     )
 
@@ -128,7 +128,8 @@ def test_wifi_transcript() -> None:
             None,
         ),
         (
-            'WifiInfo: SSID: "lab", BSSID: 66:55:44:33:22:11, MAC: 12:34:56:78:9a:bc, IP: /192.0.2.7',
+            'WifiInfo: SSID: "lab", BSSID: 66:55:44:33:22:11, MAC: 12:34:56:78:9a:bc, '
+            "IP: /192.0.2.7",
             "lab",
             "66:55:44:33:22:11",
         ),

@@ -1,4 +1,4 @@
-"""Profiles read from a phone: Android through a shell of transcripts, iPhone from lockdown values."""
+"""Profiles read from a phone: Android through a shell of transcripts, iPhone from lockdown."""
 
 from __future__ import annotations
 
@@ -117,7 +117,7 @@ def test_android_security_exception_is_the_reason() -> None:
     )
     reading = read_android(shell_of(answers))
     gap = next(u for u in reading.unread if u.property == "imei")
-    assert "getDeviceId: SecurityException: Devi" == gap.reason
+    assert gap.reason == "getDeviceId: SecurityException: Devi"
     assert "*#06#" in gap.hint
 
 
