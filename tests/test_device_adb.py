@@ -10,13 +10,7 @@ import pytest
 
 from analyzer.device import adb
 from analyzer.errors import LeakmapError
-from tests.support.device import (  # noqa: F401  (fixtures)
-    AdbServer,
-    adb_env,
-    adb_server,
-    phone_factory,
-    transcript,
-)
+from tests.support.device import AdbServer, transcript
 
 LEAKMAP = str(Path(sys.executable).with_name("leakmap"))
 
