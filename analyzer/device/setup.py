@@ -47,7 +47,7 @@ from analyzer.errors import LeakmapError
 Say = Callable[[str], None]
 
 USER_CA_MESSAGE = (
-    "CA: this phone gives no root, so the mitmproxy CA can only be a *user* CA. It was copied "
+    "CA: without root on this phone the mitmproxy CA can only be a *user* CA. It was copied "
     "to {path}; install it in Settings > Security > Encryption & credentials > Install a "
     "certificate > CA certificate. Apps that target Android 7+ ignore user CAs unless they opt "
     "in (network_security_config): their HTTPS connections will fail and show in the report as "

@@ -84,6 +84,7 @@ class FakePhone:
         self.files: dict[str, bytes] = {}
         self.reverses: dict[str, str] = {}
         self.mounted = False
+        self.dirs: set[str] = set()  # e.g. the Android 14 APEX CA folder
         self.log: list[str] = []
         self.fail: dict[str, str] = {}  # command prefix -> output of a failing (exit 1) command
         self.fail_push = False
@@ -149,6 +150,10 @@ class FakePhone:
             return "", 0
         if command in self.answers:
             return self._answer(command)
+        if words[:2] == ["ls", "-d"] and len(words) == 3:
+            if words[2] in self.dirs:
+                return words[2] + "\n", 0
+            return f"ls: {words[2]}: No such file or directory\n", 1
         if words[:1] == ["cat"] and len(words) == 2:
             path = words[1]
             if path in self.files and (root or path.startswith(("/sdcard", "/data/local/tmp"))):
@@ -182,6 +187,8 @@ class FakePhone:
         for path in staged:
             name = path.rsplit("leakmap-", 1)[1]
             self.files[f"/system/etc/security/cacerts/{name}"] = self.files[path]
+            if "/apex/com.android.conscrypt/cacerts" in self.dirs:  # the bind mount shows it
+                self.files[f"/apex/com.android.conscrypt/cacerts/{name}"] = self.files[path]
         self.mounted = True
         return "", 0
 
