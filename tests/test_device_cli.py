@@ -1,4 +1,4 @@
-"""leakmap device help; capture --adb end to end (real mitmproxy and adb server); stored profiles."""
+"""leakmap device help; capture --adb end to end (real mitmproxy, adb server); stored profiles."""
 
 from __future__ import annotations
 
