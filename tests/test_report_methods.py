@@ -102,7 +102,7 @@ def test_a_broken_stored_profile_is_one_line(
     code, out = _report(lab)
     assert code == 1
     error = capsys.readouterr().err
-    assert error.startswith("leakmap: error: the profile stored with session 'tablet'")
+    assert error.startswith("leakmap: error: the profile stored with 'tablet' is not TOML")
     assert len(error.strip().splitlines()) == 1
     assert not out.exists()
 

@@ -17,17 +17,17 @@ The parts, each usable alone:
 - :mod:`.evidence`: masked example requests and evidence sections;
 - :mod:`.delivery`: whether a request reached its server;
 - :mod:`.words`: country and property names for sentences;
-- :mod:`.build`: ``build_report`` and the stored device profile.
+- :mod:`.build`: ``build_report``, and which device profile it searches for.
 """
 
 from __future__ import annotations
 
-from analyzer.summary.build import SUMMARY_COLUMNS, build_report, resolve_profile, stored_profile
+from analyzer.summary.build import SUMMARY_COLUMNS, build_report, resolve_profile
 from analyzer.summary.common import LOCAL, OLD_SCHEMAS, SCHEMA, UNKNOWN, is_counted, place_key
 from analyzer.summary.evidence import EXAMPLES_PER_GROUP
 from analyzer.summary.steps import CONSENT_RULE, consent_decision, plan_steps
 from analyzer.summary.summariser import Summariser
-from analyzer.summary.views import by_owner_country, matrix, properties_by_place
+from analyzer.summary.views import by_owner_country, linked_matrix, matrix, properties_by_place
 
 __all__ = [
     "CONSENT_RULE",
@@ -42,10 +42,10 @@ __all__ = [
     "by_owner_country",
     "consent_decision",
     "is_counted",
+    "linked_matrix",
     "matrix",
     "place_key",
     "plan_steps",
     "properties_by_place",
     "resolve_profile",
-    "stored_profile",
 ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -107,7 +106,7 @@ def resolve_profile(store: Store, info: Any, profile: Any) -> tuple[Profile | No
     ``profile`` given (a Profile or a path) wins; else the profile stored with the session;
     else none. The facts: ``{"source": "option" | "stored" | None, "name", "values", "path"}``.
     """
-    from analyzer.profile import Profile, load_profile, profile_from_dict
+    from analyzer.profile import Profile, load_profile
 
     if isinstance(profile, str | Path):
         path = Path(profile)
@@ -117,25 +116,13 @@ def resolve_profile(store: Store, info: Any, profile: Any) -> tuple[Profile | No
         return profile, _facts("option", profile, None)
     if profile is not None:
         raise LeakmapError(f"not a device profile: {type(profile).__name__}")
-    text = stored_profile(store, info.id)
-    if not text:
+    # A capture with --profile auto stored the phone's own profile (analyzer.device.stored).
+    from analyzer.device.stored import session_profile
+
+    stored = session_profile(store, info.name)
+    if stored is None:
         return None, {"source": None, "name": None, "values": 0, "path": None}
-    source = f"the profile stored with session {info.name!r}"
-    try:
-        loaded = profile_from_dict(tomllib.loads(text), source=source)
-    except tomllib.TOMLDecodeError as error:
-        raise LeakmapError(f"{source} is not valid TOML: {error}") from None
-    return loaded, _facts("stored", loaded, None)
-
-
-def stored_profile(store: Store, session_id: int) -> str | None:
-    """The device profile (TOML text) stored with a session, or None."""
-    from sqlalchemy import select
-
-    from analyzer.store.models import Session
-
-    with store.engine.connect() as conn:
-        return conn.execute(select(Session.profile).where(Session.id == session_id)).scalar()
+    return stored, _facts("stored", stored, None)
 
 
 def load_policy_arg(policy: Any) -> PolicyLike | None:
