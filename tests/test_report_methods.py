@@ -141,3 +141,18 @@ def test_methods_describe_an_import_of_mitmproxy_dumps_and_har(tmp_path: Path) -
     page = render_html(both)
     assert "imported from HAR files and mitmproxy dumps</strong>" in page
     assert "1 flow as HAR files write them, without a client address" in page
+
+
+def test_the_diff_says_which_profile_each_side_used(lab: dict[str, Path]) -> None:
+    requests = [HarRequest("https://a.example.org/", "127.0.0.31")]
+    har = write_har(lab["folder"] / "again.har", requests)
+    with Store(str(lab["db"])) as store:
+        import_files(store, [har], session="again")
+    _store_profile(lab["db"], STORED)
+    out = lab["folder"] / "diff.html"
+    code = main(["diff", "tablet", "again", "--db", str(lab["db"]), "--geoip-db",
+                 str(lab["geoip"]), "-o", str(out)])  # fmt: skip
+    assert code == 0
+    text = out.read_text(encoding="utf-8")
+    assert ("Device profile searched for: tablet: the profile stored with the session "
+            "(lab-tablet, 1 known value); again: no device profile.") in text  # fmt: skip

@@ -357,7 +357,15 @@ def summary(side: Side, report: dict[str, Any], policy: PolicyLike | None) -> di
         "blind_spots": sorted(side.blind_spots),
         "outside_policy": outside,
         "steps": [label for label, _ in side.steps],
+        "profile": _profile_facts(report),
     }
+
+
+def _profile_facts(report: dict[str, Any]) -> dict[str, Any] | None:
+    """Which device profile the report searched for (its Methods), if it says."""
+    methods = report.get("methods")
+    profile = methods.get("profile") if isinstance(methods, dict) else None
+    return dict(profile) if isinstance(profile, dict) else None
 
 
 def _properties_by_country(side: Side) -> dict[str, set[str]]:
