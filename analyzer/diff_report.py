@@ -191,7 +191,7 @@ def _finding(item: dict[str, Any]) -> str:
     where = ", ".join(_clean(x) for x in (place, item["owner"]) if x)
     flag = " [outside policy]" if item.get("outside_policy") else ""
     if not item.get("outside_policy") and item.get("condition"):
-        flag = f" [only if: {_clean(item['condition'])}]"
+        flag = f" [condition: {_clean(item['condition'])}]"
     return f"{_clean(item['property'])} -> {_clean(item['host'])} ({where}){flag}"
 
 

@@ -254,6 +254,36 @@ def test_policy_marks_findings_and_summarises_new_session() -> None:
     assert [(o["property"], o["country"]) for o in outside] == [("deviceId", None), ("imei", "CN")]
 
 
+def test_conditions_and_local_servers_in_the_diff() -> None:
+    from analyzer.diff_report import render_html, terminal_summary
+
+    dpf = "only organisations certified under the EU-US Data Privacy Framework"
+    new = report(
+        "v2",
+        findings=[
+            finding("email", "graph.example.com", "US", owner="Example Inc"),
+            finding("imei", "nas.home.arpa", None, server_ip="192.168.1.20"),
+        ],
+    )
+    new["findings"][1]["local"] = True
+    diff = diff_reports(report("v1"), new, policy=load_policy("eu-adequacy"))
+    by_prop = {f["property"]: f for f in diff["added"]["findings"]}
+    assert by_prop["email"]["condition"] == dpf and by_prop["email"]["outside_policy"] is False
+    assert by_prop["imei"]["local"] is True and by_prop["imei"]["outside_policy"] is False
+    (local,) = [c for c in diff["changed"] if c["kind"] == "country-properties"
+                and c["place"] == "local"]  # fmt: skip
+    assert local["country"] is None and local["added"] == ["imei"]
+    summary = terminal_summary(diff)
+    assert f"email -> graph.example.com (US, Example Inc) [condition: {dpf}]" in summary
+    assert "imei -> nas.home.arpa (local network)" in summary
+    page = render_html(diff)
+    assert f"condition: {dpf}" in page
+    assert '<span class="tag local">local</span> local network' in page
+    # Without a policy, the condition the report carries is kept.
+    new["findings"][0]["condition"] = dpf
+    assert diff_reports(report("v1"), new)["added"]["findings"][0]["condition"] == dpf
+
+
 def test_without_policy_the_reports_own_marks_are_kept() -> None:
     new = report("v2", findings=[finding("imei", "a.example.cn", "CN", allowed=False)])
     diff = diff_reports(report("v1"), new)

@@ -196,7 +196,7 @@ def test_session_report_marks_findings_outside_the_policy(tmp_path: Path) -> Non
     # The US is allowed by eu-adequacy only for certified organisations: the report says so
     # beside the finding, and in the summary.
     dpf = "only organisations certified under the EU-US Data Privacy Framework"
-    assert f"only if: {dpf}" in text
+    assert f"condition: {dpf}" in text
     assert f"allows United States only on a condition: <strong>{dpf}</strong>" in text
     assert main(["report", "s", *args, "--policy", "eu-adequacy", "--format", "json",
                  "-o", str(out)]) == 0  # fmt: skip
