@@ -403,16 +403,36 @@ def test_names_break_only_at_dots_hyphens_and_spaces(
     page.close()
 
 
-def test_hostile_step_labels_show_as_text(browser: Browser, store: Store, tmp_path: Path) -> None:
+def test_hostile_step_labels_and_hosts_show_as_text(
+    browser: Browser, store: Store, tmp_path: Path
+) -> None:
+    """Step labels, and captured host names in the new places (the not-delivered sentence, the
+    placeholder table, the per-step tables) are text, never markup."""
     from tests.support.report import T0
 
-    marks = [(HOSTILE[0], T0 + 2), (HOSTILE[1], T0 + 4)]
-    report = _jurisdiction_report(store, tmp_path, marks=marks)
+    refused = flow("https://x.example-cn.com/a?e=jo@example.org", server_ip=CN_IP, at=1,
+                   status=None)  # fmt: skip
+    refused.host = HOSTILE[1]
+    refused.error = "Connection refused"
+    zeros = flow("https://y.example-us.com/p?gaid=0", server_ip=US_IP, at=3)
+    zeros.host = HOSTILE[3]
+    session = make_session(store, "hostile-steps", [refused, zeros])
+    ids = list(flow_ids(store, session).values())
+    findings = [
+        HandFinding(ids[0], "email", value="jo@example.org"),
+        HandFinding(ids[1], "advertisingId", value="00000000-0000-0000-0000-000000000000",
+                    placeholder=True),
+    ]  # fmt: skip
+    marks = [(HOSTILE[0], T0 + 2), (HOSTILE[1], T0 + 2.5)]
+    report = summarise(store, session, findings, GeoResolver(*geo_files(tmp_path)), marks=marks)
     opened = Opened(browser, _write(tmp_path, report))
     page = opened.page
-    text = page.locator("#steps").inner_text()
-    assert HOSTILE[0] in text and '"><img src=x onerror="window.__pwned=2">' in text
+    steps = page.locator("#steps").inner_text()
+    assert HOSTILE[0] in steps and HOSTILE[1] in steps
+    summary = page.locator("#summary").inner_text()
+    assert f"The phone also tried to send the e-mail address to {HOSTILE[1]}" in summary
+    assert HOSTILE[3] in page.locator("#placeholders").inner_text()
     assert page.evaluate("() => window.__pwned === undefined")
-    assert page.locator("img").count() == 0
+    assert page.locator("img").count() == 0 and page.locator("main svg").count() == 1
     assert opened.errors == [] and opened.requests == [opened.url]
     page.close()
