@@ -30,12 +30,21 @@ def headline(report: dict[str, Any]) -> dict[str, Any]:
     ``by_owner_country``, ``destinations``, ``tls_failures``, ``connections``, ``notes``,
     ``policy``, ``placeholders`` and ``consent``)."""
     findings = report["findings"]
-    counted = [f for f in findings if is_counted(f)]
+    counted_properties: set[str] = set()
+    counted = not_delivered = placeholders = plaintext = 0
+    for finding in findings:  # one pass: a session can have millions
+        if finding.get("placeholder"):
+            placeholders += 1
+        elif is_counted(finding):
+            counted += 1
+            counted_properties.add(finding["property"])
+            plaintext += bool(finding.get("plaintext"))
+        else:
+            not_delivered += 1
     servers = place_counts(report["by_country"])
     owners = place_counts(report["by_owner_country"])
     policy = report["policy"]
     blind = {t["host"] for t in report["tls_failures"]} | {c["host"] for c in report["connections"]}
-    not_delivered = [f for f in findings if not f.get("placeholder") and not is_counted(f)]
     return {
         # Places (ISO codes, "local", "unknown") that received personal data, most first.
         "countries": sorted(servers, key=lambda c: place_order(c, servers[c])),
@@ -44,13 +53,13 @@ def headline(report: dict[str, Any]) -> dict[str, Any]:
         "owner_countries": sorted(owners, key=lambda c: place_order(c, owners[c])),
         "owner_country_properties": owners,
         "operator_countries": len(countries_only(owners)),
-        "properties": len({f["property"] for f in counted}),
-        "findings": len(counted),
-        "not_delivered": len(not_delivered),
-        "placeholders": sum(1 for f in findings if f.get("placeholder")),
+        "properties": len(counted_properties),
+        "findings": counted,
+        "not_delivered": not_delivered,
+        "placeholders": placeholders,
         "destinations": sum(1 for d in report["destinations"] if d["properties"]),
         "destinations_total": len(report["destinations"]),
-        "plaintext_leaks": sum(1 for f in counted if f.get("plaintext")),
+        "plaintext_leaks": plaintext,
         "tls_failure_hosts": len({t["host"] for t in report["tls_failures"]}),
         # Hosts whose traffic was not inspected: TLS refused, or not HTTP at all.
         "blind_spots": len(blind),

@@ -16,6 +16,9 @@ class PolicyView:
 
     def __init__(self, policy: PolicyLike | None) -> None:
         self.policy = policy
+        # A session has a few dozen places and up to millions of findings: ask once per place.
+        self._allowed: dict[str, bool | None] = {}
+        self._conditions: dict[str, str | None] = {}
 
     def __bool__(self) -> bool:
         return self.policy is not None
@@ -23,15 +26,19 @@ class PolicyView:
     def allowed(self, key: str) -> bool | None:
         if self.policy is None:
             return None
-        if key == LOCAL:
-            return True
-        return bool(self.policy.allows(None if key == UNKNOWN else key))
+        if key not in self._allowed:
+            self._allowed[key] = (
+                True if key == LOCAL else bool(self.policy.allows(None if key == UNKNOWN else key))
+            )
+        return self._allowed[key]
 
     def condition(self, key: str) -> str | None:
-        condition = getattr(self.policy, "condition", None)
-        if not callable(condition) or key in (LOCAL, UNKNOWN):
-            return None
-        return condition(key)
+        if key not in self._conditions:
+            condition = getattr(self.policy, "condition", None)
+            self._conditions[key] = (
+                None if not callable(condition) or key in (LOCAL, UNKNOWN) else condition(key)
+            )
+        return self._conditions[key]
 
     def describe(self, findings: list[dict[str, Any]]) -> dict[str, Any] | None:
         """The report's ``policy`` block: the policy, and how many counted findings went
