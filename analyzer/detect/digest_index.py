@@ -63,8 +63,8 @@ class DigestIndex:
                 if (prop, value, data) in seen:
                     continue
                 seen.add((prop, value, data))
-                nested = case != text.upper() or case == text
-                for rendered in digest_chains(data, steps, nested):
+                rare_pairs = case != text.upper() or case == text
+                for rendered in digest_chains(data, steps, rare_pairs):
                     if label:
                         rendered = rendered._replace(chain=f"{label}>{rendered.chain}")
                     self._add(prop, value, rendered)

@@ -16,8 +16,9 @@ as in a finding's ``encoding``)::
 
 - Each inner digest is fed to the next hash as its lower-case hex text (what ``md5(x)`` returns
   in JavaScript, PHP and the SDKs' helpers): ``md5>sha256`` is ``sha256(hex(md5(x)))``.
-- Case changes of the value (as given, lower-, upper-case) are tried for every chain and are not
-  a step; the matcher compares hex and base32 ignoring case.
+- Case changes of the value (as given, lower-, upper-case) are tried and are not a step (the
+  upper-case form in nested chains of CHAINED hashes only); the matcher compares hex and base32
+  ignoring case.
 - Nested digests are written in hex, and also in base64 where both hashes are CHAINED ones.
 - ``base32``, ``base58`` and ``hex>base64`` (base64 of the hex text, ``btoa(md5(x))``) follow one
   CHAINED hash only: they are rare for digests, and base32/base58 cost 15-20 us a digest in pure
@@ -115,12 +116,12 @@ class Rendered(NamedTuple):
     whole: bool
 
 
-def digest_chains(data: bytes, norm_steps: int = 0, nested: bool = True) -> Iterator[Rendered]:
+def digest_chains(data: bytes, norm_steps: int = 0, rare_pairs: bool = True) -> Iterator[Rendered]:
     """Every rendering of every chain of the grammar for one input (UTF-8 bytes of a spelling).
 
     ``norm_steps`` is 1 when the spelling is a labelled normalisation (it uses a step);
-    ``nested=False`` leaves out chains of two and three hashes (for the upper-case form of a
-    value: hashing it again after upper-casing is not seen in SDKs).
+    ``rare_pairs=False`` keeps nested chains to CHAINED hashes only (for the upper-case form of a
+    value, which is seldom hashed twice: it halves the digests of a profile).
     """
     budget = MAX_STEPS - norm_steps
     first = {name: function(data) for name, function in HASHES.items()}
@@ -129,10 +130,12 @@ def digest_chains(data: bytes, norm_steps: int = 0, nested: bool = True) -> Iter
         if name == "murmur3-128":
             high, low = mmh3.mmh3_x64_128_utupledigest(data, 0)
             yield Rendered(f"{high:016x}{low:016x}", name, False, False)
-    if nested and budget >= 2:
+    if budget >= 2:
         for inner, digest in first.items():
+            if not rare_pairs and inner not in CHAINED:
+                continue
             text = digest.hex().encode()
-            outers = HASHES if inner in CHAINED else CHAINED
+            outers = HASHES if inner in CHAINED and rare_pairs else CHAINED
             for outer in outers:
                 second = HASHES[outer](text)
                 chain = f"{inner}>{outer}"

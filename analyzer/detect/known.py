@@ -26,7 +26,12 @@ from analyzer.detect.variants import Variant, digest_inputs, profile_variants
 from analyzer.profile import Profile
 
 KEY_CHARS = 16
-_WHOLE = ("whole", "field")  # boundaries of variants that must be a whole field
+_WHOLE = ("whole", "field")
+_NO_EDGES = (0, 0, 0, 0)
+# base64 characters (standard and URL-safe) to their 6 bits.
+_SEXTETS = {
+    c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+} | {"-": 62, "_": 63}  # boundaries of variants that must be a whole field
 # Characters that may not stand before / after the encoded form of a short value.
 _TOKEN_EDGES = {
     "url": ("%", "%+"),
@@ -182,6 +187,8 @@ class KnownValueMatcher:
             return None
         before = value[start - 1] if start > 0 else ""
         after = value[end] if end < len(value) else ""
+        if variant.edges != _NO_EDGES and not _edges_ok(variant.edges, before, after):
+            return None
         if not _boundary_ok(variant.boundary, before, after):
             return None
         if variant.boundary == "field":
@@ -197,6 +204,20 @@ class KnownValueMatcher:
             if rule_prop != variant.prop and not _composite_covers(found[0].name, variant.prop):
                 return None
         return Hit(variant, field, start, end)
+
+
+def _edges_ok(edges: tuple[int, int, int, int], before: str, after: str) -> bool:
+    """The base64 characters around a fragment carry the value's first and last bits."""
+    lead, lead_value, trail, trail_value = edges
+    if lead:
+        sextet = _SEXTETS.get(before)
+        if sextet is None or sextet & ((1 << lead) - 1) != lead_value:
+            return False
+    if trail:
+        sextet = _SEXTETS.get(after)
+        if sextet is None or sextet >> (6 - trail) != trail_value:
+            return False
+    return True
 
 
 def _whole(value: str, text: str) -> bool:

@@ -60,7 +60,9 @@ class Variant:
     whatever its name: short but distinctive values such as 小明), and for the encoded forms of
     such values a whole token of their encoding: ``url`` (no escape or letter next to it),
     ``entity``, ``escape``, ``base64``. ``exact_case`` forms (base64) must match
-    case-sensitively.
+    case-sensitively. ``edges`` (base64 fragments): ``(lead bits, their value, trail bits, their
+    value)``, the value's bits that the base64 characters just before and after the fragment
+    carry, so that a near miss differing in its first or last bits is not taken for the value.
     """
 
     prop: str
@@ -69,6 +71,7 @@ class Variant:
     encoding: str
     boundary: str
     exact_case: bool = False
+    edges: tuple[int, int, int, int] = (0, 0, 0, 0)
 
 
 def strength(text: str) -> str:
@@ -221,7 +224,9 @@ def _base64_fragments(prop: str, value: str, data: bytes, label: str) -> list[Va
     """The fragments the value's base64 leaves inside a longer base64 blob.
 
     Encoding ``k`` unknown bytes before the value (k = 0, 1, 2 covers every alignment) fixes the
-    characters whose 6 bits all come from the value: from ceil(8k/6) to floor(8(k+n)/6).
+    characters whose 6 bits all come from the value: from ceil(8k/6) to floor(8(k+n)/6). The
+    value's first and last few bits share a character with the unknown bytes: they are checked
+    on a hit (``Variant.edges``).
     """
     out = []
     for offset in range(3):
@@ -230,9 +235,12 @@ def _base64_fragments(prop: str, value: str, data: bytes, label: str) -> list[Va
         end = (8 * (offset + len(data))) // 6
         fragment = encoded[start:end]
         if len(fragment) >= MIN_FRAGMENT:
+            lead = (6 - 8 * offset % 6) % 6
+            trail = 8 * (offset + len(data)) % 6
+            edges = (lead, data[0] >> (8 - lead), trail, data[-1] & ((1 << trail) - 1))
             url_fragment = fragment.replace("+", "-").replace("/", "_")
-            out.append(Variant(prop, value, fragment, label, "none", True))
-            out.append(Variant(prop, value, url_fragment, label, "none", True))
+            out.append(Variant(prop, value, fragment, label, "none", True, edges))
+            out.append(Variant(prop, value, url_fragment, label, "none", True, edges))
     return out
 
 
