@@ -15,11 +15,17 @@ of its alphabet on either side; 32-bit checksums: the whole field).
 from __future__ import annotations
 
 import string
+import sys
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from analyzer.detect.digests import Rendered, digest_chains
+from analyzer.detect.digests import MAX_STEPS, Rendered, digest_chains
 from analyzer.detect.memo import SEPARATOR
+
+# About 150 MB of renderings: the whole grammar for some 1,300 spellings (hundreds of values),
+# single hashes for some 7,000.
+MAX_RENDERINGS = 400_000
+_CHAINS_SHARE = 0.6  # of the budget for the whole grammar; the rest for single hashes
 
 _ALNUM = frozenset(string.ascii_letters + string.digits)
 # ASCII characters that are not letters or digits become spaces; str.split then cuts the runs.
@@ -49,25 +55,42 @@ class DigestIndex:
 
     ``inputs`` are ``(prop, value, spelling text, normalisation label)`` (label "" where the
     spelling hides nothing; a label is a step of the chain); every case form of the spelling (as
-    given, lower, upper) is hashed. ``len(index)`` is the number of renderings.
+    given, lower, upper; the upper-case form nested in CHAINED hashes only) is hashed.
+    ``len(index)`` is the number of renderings.
+
+    Bounded by ``budget`` renderings (about 360 bytes each): in a profile too big for the whole
+    grammar (hundreds of contacts), the values after the first 60 % of the budget get single
+    hashes only, and past the budget the last values are not hashed at all; ``notes`` then says
+    from which value on (profile order: the vocabulary's, identifiers first).
     """
 
-    def __init__(self, inputs: Iterable[tuple[str, str, str, str]]) -> None:
-        self._pieces: dict[str, list[Entry]] = {}
+    def __init__(
+        self, inputs: Iterable[tuple[str, str, str, str]], budget: int = MAX_RENDERINGS
+    ) -> None:
+        self._pieces: dict[str, Entry | list[Entry]] = {}
         self.size = 0
-        seen: set[tuple[str, str, bytes]] = set()
-        for prop, value, text, label in inputs:
+        self.notes: list[str] = []
+        todo = _case_forms(inputs)
+        values = list(dict.fromkeys(item[:2] for item in todo))
+        max_hashes = MAX_STEPS
+        for prop, value, data, label, rare_pairs in todo:
+            if max_hashes > 1 and self.size >= budget * _CHAINS_SHARE:
+                max_hashes = 1
+                self.notes.append(
+                    f"known values from {prop} {values.index((prop, value)) + 1} of "
+                    f"{len(values)} on: digests of single hashes only (hash chains for at most "
+                    f"{int(budget * _CHAINS_SHARE):,} digest renderings)"
+                )
+            if self.size >= budget:
+                self.notes.append(
+                    f"known values from {prop} {values.index((prop, value)) + 1} of "
+                    f"{len(values)} on: digests not searched (more than {budget:,} renderings)"
+                )
+                break
             steps = 1 if label else 0
-            for case in dict.fromkeys((text, text.lower(), text.upper())):
-                data = case.encode("utf-8")
-                if (prop, value, data) in seen:
-                    continue
-                seen.add((prop, value, data))
-                rare_pairs = case != text.upper() or case == text
-                for rendered in digest_chains(data, steps, rare_pairs):
-                    if label:
-                        rendered = rendered._replace(chain=f"{label}>{rendered.chain}")
-                    self._add(prop, value, rendered)
+            for rendered in digest_chains(data, steps, rare_pairs, max_hashes):
+                chain = f"{label}>{rendered.chain}" if label else rendered.chain
+                self._add(prop, value, rendered._replace(chain=sys.intern(chain)))
         # Membership tests of a frozenset cost half those of dict keys: this filters the tokens.
         self._keys = frozenset(self._pieces)
 
@@ -75,7 +98,10 @@ class DigestIndex:
         return self.size
 
     def _add(self, prop: str, value: str, rendered: Rendered) -> None:
-        lowered = rendered.text.lower()
+        text = rendered.text
+        lowered = text.lower()
+        if lowered == text:
+            lowered = text  # one string, not two
         if lowered.isalnum() and lowered.isascii():
             piece, offset = lowered, 0
         else:
@@ -84,8 +110,23 @@ class DigestIndex:
                 return
             piece = max(pieces, key=len)
             offset = lowered.index(piece)
-        self._pieces.setdefault(piece, []).append(Entry(prop, value, rendered, offset))
+        entry = Entry(prop, value, rendered, offset)
+        held = self._pieces.get(piece)
+        # Most pieces are one rendering's: a list only where several share one.
+        if held is None:
+            self._pieces[piece] = entry
+        elif isinstance(held, list):
+            held.append(entry)
+        else:
+            self._pieces[piece] = [held, entry]
         self.size += 1
+
+    def entries(self, piece: str) -> list[Entry]:
+        """The renderings keyed by ``piece``."""
+        held = self._pieces.get(piece)
+        if held is None:
+            return []
+        return held if isinstance(held, list) else [held]
 
     def find(self, text: str, lowered: str) -> list[DigestHit]:
         """Renderings in ``text`` (``lowered`` is ``text.lower()``, of the same length).
@@ -102,11 +143,27 @@ class DigestIndex:
         out = []
         for piece in found:
             for start in _runs(lowered, piece):
-                for entry in pieces[piece]:
+                for entry in self.entries(piece):
                     hit = _check(text, lowered, entry, start - entry.offset)
                     if hit is not None:
                         out.append(hit)
         return out
+
+
+def _case_forms(
+    inputs: Iterable[tuple[str, str, str, str]],
+) -> list[tuple[str, str, bytes, str, bool]]:
+    """``(prop, value, UTF-8 bytes, label, rare pairs)`` per distinct case form of each input."""
+    out = []
+    seen: set[tuple[str, str, bytes]] = set()
+    for prop, value, text, label in inputs:
+        upper = text.upper()
+        for case in dict.fromkeys((text, text.lower(), upper)):
+            data = case.encode("utf-8")
+            if (prop, value, data) not in seen:
+                seen.add((prop, value, data))
+                out.append((prop, value, data, label, case != upper or case == text))
+    return out
 
 
 def _runs(lowered: str, piece: str) -> list[int]:

@@ -116,12 +116,15 @@ class Rendered(NamedTuple):
     whole: bool
 
 
-def digest_chains(data: bytes, norm_steps: int = 0, rare_pairs: bool = True) -> Iterator[Rendered]:
+def digest_chains(
+    data: bytes, norm_steps: int = 0, rare_pairs: bool = True, max_hashes: int = MAX_STEPS
+) -> Iterator[Rendered]:
     """Every rendering of every chain of the grammar for one input (UTF-8 bytes of a spelling).
 
     ``norm_steps`` is 1 when the spelling is a labelled normalisation (it uses a step);
     ``rare_pairs=False`` keeps nested chains to CHAINED hashes only (for the upper-case form of a
-    value, which is seldom hashed twice: it halves the digests of a profile).
+    value, which is seldom hashed twice: it halves the digests of a profile); ``max_hashes=1``
+    leaves out hash chains (for profiles too big for the whole grammar).
     """
     budget = MAX_STEPS - norm_steps
     first = {name: function(data) for name, function in HASHES.items()}
@@ -130,7 +133,7 @@ def digest_chains(data: bytes, norm_steps: int = 0, rare_pairs: bool = True) -> 
         if name == "murmur3-128":
             high, low = mmh3.mmh3_x64_128_utupledigest(data, 0)
             yield Rendered(f"{high:016x}{low:016x}", name, False, False)
-    if budget >= 2:
+    if budget >= 2 and max_hashes >= 2:
         for inner, digest in first.items():
             if not rare_pairs and inner not in CHAINED:
                 continue
@@ -142,7 +145,7 @@ def digest_chains(data: bytes, norm_steps: int = 0, rare_pairs: bool = True) -> 
                 # base64 of a nested digest: only of the usual pairs (md5>sha256, ...).
                 room = budget - 2 if inner in CHAINED and outer in CHAINED else 0
                 yield from _renderings(second, chain, room, single=False)
-                if budget >= 3 and inner in CHAINED and outer in CHAINED:
+                if budget >= 3 and max_hashes >= 3 and inner in CHAINED and outer in CHAINED:
                     middle = second.hex().encode()
                     for last in CHAINED:
                         third = HASHES[last](middle)

@@ -73,6 +73,8 @@ class KnownValueMatcher:
                 grouped.setdefault(key, []).append((variant, 0))
             self.variant_count += 1
         self.digests = DigestIndex(digest_inputs(profile))
+        # What a big profile could not search in full (digest budget), for the analysis notes.
+        self.notes: list[str] = list(self.digests.notes)
         self._digest_variants: dict[int, Variant] = {}
         self.groups = [tuple(group) for group in grouped.values()]
         self.empty = not grouped and not len(self.digests)
