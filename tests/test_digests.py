@@ -270,3 +270,35 @@ def test_digests_in_raw_text_fields() -> None:
 
 def test_chained_hashes_are_the_usual_ones() -> None:
     assert CHAINED == ("md5", "sha1", "sha256")
+
+
+def test_a_big_profile_is_bounded_and_says_what_it_left_out() -> None:
+    inputs = [("email", f"u{i}@mail.example", f"u{i}@mail.example", "") for i in range(40)]
+    index = DigestIndex(inputs, budget=3000)
+    assert 3000 <= len(index) < 3000 + 400  # the last spelling's renderings may go past it
+    assert len(index.notes) == 2
+    assert (
+        index.notes[0].startswith("known values from email ")
+        and "single hashes" in (index.notes[0])
+    )
+    assert "not searched" in index.notes[1]
+    # The first values keep their chains, later ones single hashes: both are found.
+    first = hashlib.sha256(hashlib.md5(b"u0@mail.example").hexdigest().encode()).hexdigest()
+    text = joined([first])
+    assert [h.entry.rendering.chain for h in index.find(text, text)] == ["md5>sha256"]
+    single = {h.entry.value for i in range(40) for h in _found(index, f"u{i}@mail.example")}
+    assert "u0@mail.example" in single and "u39@mail.example" not in single
+
+
+def _found(index: DigestIndex, value: str) -> list[Any]:
+    text = joined([hashlib.sha1(value.encode()).hexdigest()])
+    return index.find(text, text)
+
+
+def test_the_detector_tells_a_cut_grammar_with_its_first_flow() -> None:
+    emails = [f"person{i}@mail.example" for i in range(1500)]
+    detector = Detector(profile_from_dict({"known": {"email": emails}}))
+    detector.detect(flow({"a": 1}))
+    assert any("single hashes only" in note for note in detector.last_notes)
+    detector.detect(flow({"a": 2}))
+    assert not any("single hashes" in note for note in detector.last_notes)
