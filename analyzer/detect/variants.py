@@ -46,6 +46,8 @@ MIN_FRAGMENT = 6  # shorter base64 fragments would match by chance
 _JS_SAFE = "!'()*"  # what encodeURIComponent leaves as it is, beyond Python's quote
 _LATIN_WORD = re.compile(r"[A-Za-z]{3}")
 _NAME_PARTS = ("first-name", "last-name")
+# base58 takes quadratic time (50 ms for 4 KB) and encodes short IDs and keys, not long text.
+_BASE58_MAX = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +183,8 @@ def _encoded(prop: str, value: str, spelling: Spelling) -> list[Variant]:
     encoded32 = base64.b32encode(data).decode()
     add(encoded32, "base32", "base64")
     add(encoded32.rstrip("="), "base32", "base64")
-    add(base58.b58encode(data).decode(), "base58", "base64", True)
+    if len(data) <= _BASE58_MAX:
+        add(base58.b58encode(data).decode(), "base58", "base64", True)
     rot13 = codecs.encode(form, "rot13")
     if rot13 != form:
         add(rot13, "rot13", "field")
