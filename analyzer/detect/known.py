@@ -26,12 +26,13 @@ from analyzer.detect.variants import Variant, digest_inputs, profile_variants
 from analyzer.profile import Profile
 
 KEY_CHARS = 16
-_WHOLE = ("whole", "field")
+DFA_MAX_KEYS = 10_000  # automaton keys up to which a DFA is built (about 500 profile values)
+_WHOLE = ("whole", "field")  # boundaries of variants that must be a whole field
 _NO_EDGES = (0, 0, 0, 0)
 # base64 characters (standard and URL-safe) to their 6 bits.
 _SEXTETS = {
     c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
-} | {"-": 62, "_": 63}  # boundaries of variants that must be a whole field
+} | {"-": 62, "_": 63}
 # Characters that may not stand before / after the encoded form of a short value.
 _TOKEN_EDGES = {
     "url": ("%", "%+"),
@@ -39,7 +40,6 @@ _TOKEN_EDGES = {
     "escape": ("\\", "\\"),
     "base64": ("+/-_", "+/-_"),
 }
-DFA_MAX_KEYS = 10_000  # automaton keys up to which a DFA is built (about 100 profile values)
 _VALUE = itemgetter(3)  # Field.value, read in C
 Spot = tuple[Variant, int, int]  # a variant at start:end of a value, before the field's checks
 
