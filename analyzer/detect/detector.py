@@ -73,10 +73,14 @@ class Detector:
         self.limits = limits
         self.matcher = KnownValueMatcher(profile) if profile is not None and len(profile) else None
         self.last_notes: list[str] = []
+        # What the profile's matcher could not search in full, told once with the first flow.
+        self._profile_notes = list(self.matcher.notes) if self.matcher else []
 
     def detect(self, flow: Any, messages: Iterable[Any] = ()) -> list[Finding]:
         """Findings of one stored flow (a row with Flow's attributes) and its WebSocket messages."""
         fields, notes = decode_flow(flow, messages, self.limits)
+        if self._profile_notes:
+            notes, self._profile_notes = self._profile_notes + notes, []
         self.last_notes = notes
         flow_id = getattr(flow, "id", None)
         known = self._known(flow_id, self.matcher.match(fields)) if self.matcher else []
