@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from analyzer.detect import DETECTOR_VERSION, Detector, Finding, mask_value
 from analyzer.detect.aliases import table
-from analyzer.detect.corpus import DECOY_FIELDS, named_fields_corpus, score
+from analyzer.detect.corpus_names import DECOY_FIELDS, named_fields_corpus
+from analyzer.detect.scoring import score
 from analyzer.profile import profile_from_dict
 from analyzer.vocabulary import PROPERTIES
 

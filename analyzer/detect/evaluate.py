@@ -23,15 +23,11 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from analyzer.detect.corpus import (
-    Tally,
-    named_fields_corpus,
-    score,
-    synthetic_corpus,
-    synthetic_profile,
-    tracker_corpus,
-)
+from analyzer.detect.corpus import synthetic_corpus, synthetic_profile
+from analyzer.detect.corpus_names import named_fields_corpus
+from analyzer.detect.corpus_trackers import tracker_corpus
 from analyzer.detect.detector import Detector
+from analyzer.detect.scoring import Tally, score
 
 Echo = Callable[..., None]
 
