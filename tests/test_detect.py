@@ -101,7 +101,7 @@ def test_context_names_need_a_device_context() -> None:
         {"request_id": "1b4e28ba-2fa1-11d2-883f-0016d3cca427", "trace_id": "6e0c6325"},
         {"imei": "490154203237519", "order_no": "490154203237519"},  # Luhn fails
         {"lat": 1700000000, "lng": 1700000001},  # timestamps
-        {"lat": "52.52"},  # a latitude without its longitude is no location
+        {"latitude_accuracy": 12.5, "lng_zoom": "14.2"},  # about a coordinate, not one
         {"price": 12.99, "amount": "52.52", "ts": 1700000000123},
         {"app_version": "14.2.1", "sdk_version": "8.1.0", "version": "3.1"},
         {"idfa": "not-a-uuid", "gaid": "", "mac": "hello"},
@@ -235,10 +235,10 @@ def test_mask_value() -> None:
 
 def test_alias_table_is_consistent() -> None:
     rules = table()
-    assert rules.strong["gpsadid"].name == "advertisingId"
-    assert rules.strong["androidid"].name == "developerScopedId"
-    assert rules.strong["lat"].name == "latitude"
-    assert all(rule.why for rule in rules.strong.values())
+    assert rules.strong[("gps", "ad", "id")].name == "advertisingId"
+    assert rules.strong[("android", "id")].name == "developerScopedId"
+    assert rules.strong[("latitude",)].name == "latitude"
+    assert all(rule.why for rule in [*rules.strong.values(), *rules.context.values()])
     assert DETECTOR_VERSION.startswith("1.")
 
 

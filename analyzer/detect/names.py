@@ -17,20 +17,24 @@ from operator import itemgetter
 from typing import NamedTuple
 
 from analyzer.decode.fields import Field
-from analyzer.detect.aliases import COMPOSITE_RULES, in_device_context, rules_for_field
-from analyzer.detect.formats import (
+from analyzer.detect import lookups
+from analyzer.detect.aliases import (
+    COMPOSITE_RULES,
+    in_device_context,
+    rules_for_field,
+    words_of,
+)
+from analyzer.detect.checks import mark
+from analyzer.detect.formats import EMAIL, FCM_TOKEN, FILE_SUFFIXES, GCM_TOKEN, is_imei, mac_bare
+from analyzer.detect.formats_device import (
     ANDROID_MODEL,
     APPLE_MODEL,
-    EMAIL,
-    FILE_SUFFIXES,
     MANUFACTURERS,
-    is_imei,
-    mac_bare,
     maker_of_model,
     manufacturer_in,
-    mark,
 )
 from analyzer.detect.memo import ValueMemo, by_value, joined
+from analyzer.detect.placeholders import placeholder
 
 STRONG_CONFIDENCE = 0.8
 CONTEXT_CONFIDENCE = 0.6
@@ -80,6 +84,12 @@ _MODEL = re.compile(r"\x00(?:" + APPLE_MODEL.pattern + "|" + ANDROID_MODEL.patte
 # without a field name (unnamed protobuf fields, vendors' own keys). Case as systems write them.
 _SYSTEM = re.compile(r"\x00(?:[Aa]ndroid|ANDROID|iOS|IOS|ios|iPadOS|HarmonyOS)(?=\x00)")
 _LOCALE = re.compile(r"\x00[a-z]{2}[_-][A-Z]{2}(?=\x00)")
+# A push token anywhere (FCM's "<id>:APA91b..." or a bare legacy GCM token), whole tokens only.
+_PUSH = re.compile(
+    r"(?<![A-Za-z0-9_\-])(?:" + FCM_TOKEN.pattern + "|" + GCM_TOKEN.pattern + r")(?![A-Za-z0-9_\-])"
+)
+# A whole value that is an IANA zone name ("Europe/Berlin", "America/Argentina/Buenos_Aires").
+_ZONE = re.compile(r"\x00([A-Z][A-Za-z_\-]+/[A-Za-z_\-+0-9]+(?:/[A-Za-z_\-]+)?)(?=\x00)")
 
 
 class Candidate(NamedTuple):
@@ -97,6 +107,7 @@ class Candidate(NamedTuple):
     end: int
     explanation: str
     needs_context: bool = False
+    placeholder: bool = False
 
 
 def key_name_candidates(fields: Sequence[Field]) -> list[Candidate]:
@@ -116,7 +127,9 @@ def key_name_candidates(fields: Sequence[Field]) -> list[Candidate]:
         value = field.value
         loose_place = field.location in ("cookie", "path")
         named = _named if len(value) > _CACHE_CHARS else _named_cached
-        for prop, found, explanation, strong in named(field.key, field.parent, loose_place, value):
+        for prop, found, explanation, strong, empty in named(
+            field.key, field.parent, loose_place, value
+        ):
             out.append(
                 Candidate(
                     prop,
@@ -128,6 +141,7 @@ def key_name_candidates(fields: Sequence[Field]) -> list[Candidate]:
                     len(value),
                     explanation,
                     needs_context=not strong,
+                    placeholder=empty,
                 )
             )
     return out
@@ -135,8 +149,12 @@ def key_name_candidates(fields: Sequence[Field]) -> list[Candidate]:
 
 def _named(
     key: str, parent: str, loose_place: bool, value: str
-) -> tuple[tuple[str, str, str, bool], ...]:
-    """(property, value, explanation, strong) for each property the name and value support."""
+) -> tuple[tuple[str, str, str, bool, bool], ...]:
+    """(property, value, explanation, strong, placeholder) for each property name and value support.
+
+    A placeholder ("unknown", an all-zero ID, 02:00:00:00:00:00) under a strong name is reported
+    as such: the field exists, the value is no personal data.
+    """
     found = rules_for_field(key, parent)
     if found is None:
         return ()
@@ -146,21 +164,36 @@ def _named(
         # before a path segment is a route word ("/packages/00/"): weak evidence alone.
         return ()
     prop_for_check = COMPOSITE_RULES.get(rule.name, rule.name)
+    kind = f"{'alias' if strong else 'context alias'} of rule {rule.name}"
+    reason = placeholder(prop_for_check, value)
+    if reason is not None:
+        if not strong or rule.name in ("location", "resolution"):
+            return ()
+        explanation = (
+            f"field name {key!r} names {prop_for_check} ({kind}) but the value is a placeholder"
+            f" ({reason}): reported, not counted as personal data. {rule.why}"
+        )
+        return ((prop_for_check, value, explanation, True, True),)
     out = []
     for prop, checked in rule.check(prop_for_check, value):
         remark = mark(prop, checked)
         explanation = (
-            f"field name {key!r} names {prop} ({'alias' if strong else 'context alias'}"
-            f" of rule {rule.name}) and the value has the {rule.format} format. {rule.why}"
+            f"field name {key!r} names {prop} ({kind}) and the value has the {rule.format}"
+            f" format. {rule.why}"
         )
         if remark:
             explanation += f" Note: {remark}."
-        out.append((prop, checked, explanation, strong))
+        out.append((prop, checked, explanation, strong, remark.startswith("placeholder")))
     return tuple(out)
 
 
 _named_cached = lru_cache(maxsize=65536)(_named)
 _CACHE_CHARS = 256  # longer values are checked without remembering them
+
+
+def forget_names() -> None:
+    """Drop the remembered verdicts per name and value (the rule table changed)."""
+    _named_cached.cache_clear()
 
 
 def pattern_candidates(fields: Sequence[Field]) -> list[Candidate]:
@@ -179,6 +212,11 @@ def pattern_candidates(fields: Sequence[Field]) -> list[Candidate]:
     places: dict[tuple[str, str, str, str], Field] = {}
     for field in compress(fields, map(held.__contains__, map(_VALUE, fields))):
         places.setdefault((field[0], field[1], field[4], field[3]), field)
+    # A text that was decoded into fields (JSON in a form field) is read through its fields,
+    # which carry the key paths: its own patterns would report the same values twice.
+    decoded = {(f[0], f[1].rpartition(".")[0]) for f in fields if "." in f[1]}
+    if decoded:
+        places = {k: f for k, f in places.items() if (f[0], f[1]) not in decoded}
     by_kind: dict[str, list[tuple[Field, int, int]]] = {}
     for field in places.values():
         for kind, start, end in held[field[3]]:
@@ -190,7 +228,30 @@ def pattern_candidates(fields: Sequence[Field]) -> list[Candidate]:
     return out
 
 
-_KINDS = ("email", "imei", "mac", "maker", "model", "system", "locale")
+_KINDS = ("email", "imei", "mac", "push", "maker", "model", "system", "locale", "zone")
+# Keys whose words say the value names something else than the device: an app store channel
+# named after a maker ("channel": "huawei"), the platform of an SDK's own library ("mp_lib").
+_NOT_THE_DEVICE = frozenset(
+    {
+        "channel",
+        "store",
+        "market",
+        "lib",
+        "library",
+        "sdk",
+        "source",
+        "publisher",
+        "referrer",
+        "campaign",
+        "partner",
+        "distributor",
+        "vendor",
+        "plugin",
+        "framework",
+        "wrapper",
+        "engine",
+    }
+)
 _VALUE = itemgetter(3)  # Field.value, read in C
 
 
@@ -210,9 +271,23 @@ def forget_values() -> None:
 def _candidates(out: list[Candidate], kind: str, field: Field, start: int, end: int) -> None:
     found = field.value[start:end]
 
-    def add(prop: str, confidence: float, explanation: str) -> None:
-        out.append(Candidate(prop, field, found, "pattern", confidence, start, end, explanation))
+    def add(prop: str, confidence: float, explanation: str, empty: bool = False) -> None:
+        out.append(
+            Candidate(
+                prop,
+                field,
+                found,
+                "pattern",
+                confidence,
+                start,
+                end,
+                explanation,
+                placeholder=empty,
+            )
+        )
 
+    if kind in ("maker", "model", "system") and _NOT_THE_DEVICE & set(words_of(field.key)):
+        return
     if kind == "email":
         add("email", 0.7, "an e-mail address in the text")
     elif kind == "imei":
@@ -220,7 +295,18 @@ def _candidates(out: list[Candidate], kind: str, field: Field, start: int, end: 
     elif kind == "mac":
         remark = mark("macAddress", found)
         explanation = "six hex pairs with separators: a MAC address"
-        add("macAddress", 0.6, f"{explanation}. Note: {remark}" if remark else explanation)
+        add(
+            "macAddress",
+            0.6,
+            f"{explanation}. Note: {remark}" if remark else explanation,
+            remark.startswith("placeholder"),
+        )
+    elif kind == "push":
+        add(
+            "pushNotificationToken",
+            0.7,
+            "the form of a Firebase Cloud Messaging registration token ('<id>:APA91b...')",
+        )
     elif kind == "maker":
         maker = manufacturer_in(found)
         if maker is not None:
@@ -236,6 +322,8 @@ def _candidates(out: list[Candidate], kind: str, field: Field, start: int, end: 
         add("osName", 0.5, "the whole value is the name of a phone operating system")
     elif kind == "locale":
         add("language", 0.5, "the whole value is a locale (language_REGION)")
+    elif kind == "zone":
+        add("timezone", 0.6, "the whole value is an IANA time zone name (tz database)")
 
 
 def _spans(text: str) -> list[tuple[str, int, int]]:
@@ -286,6 +374,14 @@ def _spans(text: str) -> list[tuple[str, int, int]]:
         spans.append(("system", match.start() + 1, match.end()))
     for match in _LOCALE.finditer(text):
         spans.append(("locale", match.start() + 1, match.end()))
+    if "APA91b" in text:
+        for match in _PUSH.finditer(text):
+            spans.append(("push", match.start(), match.end()))
+    if "/" in text:
+        zones = lookups.zone_names()
+        for match in _ZONE.finditer(text):
+            if match.group(1).lower() in zones:
+                spans.append(("zone", match.start() + 1, match.end()))
     return spans
 
 
