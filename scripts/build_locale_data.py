@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Rebuild ``analyzer/data/locale/locale.json``: language codes and names, regions, zone abbreviations.
+"""Rebuild ``analyzer/data/locale/locale.json``: language codes and names, regions, zone names.
 
     .venv/bin/pip install babel tzdata && .venv/bin/python scripts/build_locale_data.py
 
@@ -28,8 +28,11 @@ _ABBREVIATION = re.compile(r"[A-Z][A-Za-z]{1,5}")
 
 def _zone_abbreviations() -> set[str]:
     out: set[str] = set()
-    moments = [dt.datetime(year, month, 15, 12, tzinfo=dt.UTC) for year in range(1970, 2031)
-               for month in (1, 4, 7, 10)]
+    moments = [
+        dt.datetime(year, month, 15, 12, tzinfo=dt.UTC)
+        for year in range(1970, 2031)
+        for month in (1, 4, 7, 10)
+    ]
     for name in zoneinfo.available_timezones():
         zone = zoneinfo.ZoneInfo(name)
         for moment in moments:

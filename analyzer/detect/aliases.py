@@ -34,6 +34,33 @@ COMPOSITE_RULES = {
     "mcc": "carrier",
     "networkType": "networkConnectionType",
 }
+# Rules whose words win a tie between derived short forms ("mdl" is model, not middle).
+PREFERRED = frozenset(
+    {
+        "advertisingId",
+        "developerScopedId",
+        "model",
+        "manufacturer",
+        "osName",
+        "osVersion",
+        "carrier",
+        "language",
+        "timezone",
+        "latitude",
+        "longitude",
+        "location",
+        "macAddress",
+        "localIp",
+        "screenWidth",
+        "screenHeight",
+        "resolution",
+        "pushNotificationToken",
+        "networkConnectionType",
+        "networkType",
+        "isRooted",
+        "isEmulator",
+    }
+)
 MAX_PHRASE = 6
 # Parent and key are joined only for short keys: "width" in "screen", not a sentence.
 MAX_JOINED_KEY = 3
@@ -108,6 +135,14 @@ def build_table(data: dict[str, Any] | None = None, without: Iterable[str] = ())
         | set(words["common"]),
         abbreviations,
         rule_words - dropped,
+        {
+            word
+            for name, _, names, weak in rules
+            if name in PREFERRED
+            for phrase in names + weak
+            for word in phrase.split()
+        }
+        - dropped,
     )
     strong: dict[tuple[str, ...], Rule] = {}
     context: dict[tuple[str, ...], Rule] = {}

@@ -12,12 +12,51 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlencode
 
+from analyzer.detect.placeholders import placeholder
 from analyzer.detect.scoring import Case, Label
 from analyzer.vocabulary import canonical_property
+
+SHIPPED = "data/eval/tracker-examples/adapterExamples-dev.trimmed.json"
+
+
+def load_examples(path: Path | None = None) -> dict[str, dict[str, list[Any]]]:
+    """tweasel's adapter examples: the trimmed copy shipped with leakmap, or the file at ``path``.
+
+    Raises ValueError when the file is not ``{"vendor/endpoint": {"prop/location/path": [...]}}``.
+    """
+    if path is None:
+        text = resources.files("analyzer").joinpath(SHIPPED).read_text("utf-8")
+    else:
+        text = Path(path).read_text("utf-8")
+    data = json.loads(text)
+    if not isinstance(data, dict) or not all(
+        isinstance(v, dict) and all(k.count("/") >= 2 for k in v) for v in data.values()
+    ):
+        raise ValueError(
+            "not an adapterExamples file ({endpoint: {property/location/path: [...]}})"
+        )
+    return data
+
+
+def vendor_of(endpoint: str) -> str:
+    """The vendor of an examples endpoint: ``"google/app-measurement"`` -> ``"google"``."""
+    return endpoint.split("/", 1)[0]
+
+
+def key_paths_by_vendor(examples: dict[str, dict[str, list[Any]]]) -> dict[str, list[str]]:
+    """``{vendor: [key paths its labels name]}`` (the keys the vendor's SDKs send)."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for endpoint, labelled in examples.items():
+        for spec in labelled:
+            out[vendor_of(endpoint)].append(spec.split("/", 2)[2])
+    return dict(out)
+
 
 TRACKHAR_NAMES = {"idfa": "advertisingId", "idfv": "developerScopedId"}
 SAMPLES_PER_FIELD = 5
@@ -42,13 +81,16 @@ def tracker_corpus(examples: dict[str, dict[str, list[Any]]]) -> Iterator[Case]:
             name, location, path = spec.split("/", 2)
             if path.startswith("$"):
                 continue
+            prop = _our_property(name)
             usable = [
                 v
                 for v in values
-                if isinstance(v, str | int | float) and str(v).strip().lower() not in PLACEHOLDERS
+                if isinstance(v, str | int | float)
+                and str(v).strip().lower() not in PLACEHOLDERS
+                and placeholder(prop, _as_text(v)) is None
             ]
             if usable:
-                by_place[(location, path)].append((_our_property(name), usable))
+                by_place[(location, path)].append((prop, usable))
         rounds = max((len(v[0][1]) for v in by_place.values()), default=0)
         for index in range(min(SAMPLES_PER_FIELD, rounds)):
             flow_id += 1

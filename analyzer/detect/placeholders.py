@@ -67,6 +67,7 @@ REAL = {"networkConnectionType": frozenset({"none"}), "language": frozenset({"na
 PLACEHOLDER_MACS = frozenset({"020000000000", "000000000000", "ffffffffffff"})
 _PREFIX = re.compile(r"^[A-Za-z]{1,12}:(?=[0-9a-fA-F])")  # "ifa:0000..." (MoPub's typed IDs)
 _HEX_SEPARATORS = re.compile(r"[-:.\s{}]")
+_UNKNOWN = re.compile(r"(?<![a-z])unknown(?![a-z])|^unknown|unknown$")
 
 
 def placeholder(prop: str, value: str) -> str | None:
@@ -75,6 +76,8 @@ def placeholder(prop: str, value: str) -> str | None:
     lowered = stripped.lower()
     if lowered in NONE_WORDS and lowered not in REAL.get(prop, ()):
         return "a word for 'no value'"
+    if _UNKNOWN.search(lowered):  # UNKNOWN_MOBILE_SUBTYPE, NETWORK_TYPE_UNKNOWN, "Unknown carrier"
+        return "says it is unknown"
     if prop in IDENTIFIERS:
         bare = _HEX_SEPARATORS.sub("", _PREFIX.sub("", lowered))
         if prop in ("macAddress", "wifiBssid") and bare in PLACEHOLDER_MACS:

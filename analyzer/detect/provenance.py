@@ -94,7 +94,9 @@ def fold_words(
     return Fold(vendor, frozenset(dropped), frozenset(dropped & keys_by_vendor.get(vendor, set())))
 
 
-def unjustified(rules: Table, independent: set[str], keys_by_vendor: dict[str, set[str]]) -> set[str]:
+def unjustified(
+    rules: Table, independent: set[str], keys_by_vendor: dict[str, set[str]]
+) -> set[str]:
     """Rule words that no source and no vendor justifies (dropped in every fold)."""
     everything = set(independent).union(*keys_by_vendor.values()) if keys_by_vendor else independent
     return rule_words(rules) - everything

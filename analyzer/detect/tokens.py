@@ -49,46 +49,79 @@ class Lexicon:
     stand for: a short token that is a prefix of four or more letters of exactly one of them
     (``manuf``, ``carr``), or three or more letters of its consonant skeleton (``mdl``, ``scrn``,
     ``lng``) is read as that word. Ambiguous short forms (``res``: resolution or response) are
-    not expanded: ``words`` also holds common non-device words for that check.
+    not expanded; a short form that is itself a known word is never read as another.
     """
 
     words: frozenset[str]
     abbreviations: Mapping[str, tuple[str, ...]]
     expandable: frozenset[str]
+    preferred: frozenset[str] = frozenset()
     _prefixes: dict[str, str | None] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        # Derived abbreviations, computed once: prefix / skeleton -> word (None when ambiguous).
-        table: dict[str, str | None] = {}
-        for word in self.words:
-            forms = {word[:n] for n in range(4, len(word))}
-            forms |= {skeleton(word)[:n] for n in range(3, len(skeleton(word)) + 1)}
-            for form in forms - {word}:
-                if form in self.words or form in self.abbreviations:
-                    continue
-                known = table.get(form, "")
-                if known == "" or known is None:
-                    table[form] = word if known == "" else None
-                elif known != word:
-                    # An inflection is the same word (language, languages): keep the shorter.
-                    short, long = sorted((known, word), key=len)
-                    table[form] = short if long.startswith(short) else None
-        for form, word in table.items():
-            if word is not None and word in self.expandable:
-                self._prefixes[form] = word
+        # Derived abbreviations, computed once: prefix / skeleton -> the rule word it stands for.
+        forms: dict[str, set[str]] = {}
+        for word in self.expandable:
+            shape = skeleton(word)
+            found = {word[:n] for n in range(4, len(word))}
+            found |= {shape[:n] for n in range(3, len(shape) + 1)}
+            for form in found - {word}:
+                if form not in self.words and form not in self.abbreviations:
+                    forms.setdefault(form, set()).add(word)
+        for form, words in forms.items():
+            choice = _choose(words, self.preferred)
+            if choice is not None:
+                self._prefixes[form] = choice
 
     def derived(self, token: str) -> str | None:
         """The word a short form stands for by prefix or skeleton, or None."""
         return self._prefixes.get(token)
 
 
+def _stem(one: str, other: str) -> int:
+    """Length of the common beginning of two words."""
+    size = 0
+    for a, b in zip(one, other, strict=False):
+        if a != b:
+            break
+        size += 1
+    return size
+
+
+def _choose(words: set[str], preferred: frozenset[str]) -> str | None:
+    """The one word a short form stands for, or None when it is ambiguous.
+
+    Words of one family (language, languages; advertiser, advertising) share a stem of five or
+    more letters: the shortest stands for all. Otherwise a single word of the preferred rules
+    (the device properties) wins ("mdl": model, not middle); else the form is ambiguous.
+    """
+    if len(words) == 1:
+        return next(iter(words))
+    shortest = min(words, key=lambda w: (len(w), w))
+    if all(_stem(shortest, w) >= 5 for w in words):
+        return shortest
+    liked = words & preferred
+    if len(liked) == 1:
+        return next(iter(liked))
+    if liked and all(_stem(min(liked), w) >= 5 for w in liked):
+        return min(liked, key=lambda w: (len(w), w))
+    return None
+
+
 def make_lexicon(
-    words: Iterable[str], abbreviations: Mapping[str, str], expandable: Iterable[str]
+    words: Iterable[str],
+    abbreviations: Mapping[str, str],
+    expandable: Iterable[str],
+    preferred: Iterable[str] = (),
 ) -> Lexicon:
-    """A :class:`Lexicon` from word lists and ``{"tz": "time zone"}`` abbreviations."""
+    """A :class:`Lexicon` from word lists and ``{"tz": "time zone"}`` abbreviations.
+
+    ``expandable``: the words derived short forms may stand for; ``preferred``: among them,
+    those that win a tie (see :func:`_choose`).
+    """
     expanded = {short: tuple(long.split()) for short, long in abbreviations.items()}
     every = set(words) | {w for long in expanded.values() for w in long}
-    return Lexicon(frozenset(every), expanded, frozenset(expandable))
+    return Lexicon(frozenset(every), expanded, frozenset(expandable), frozenset(preferred))
 
 
 def split_words(name: str) -> list[str]:
@@ -105,7 +138,12 @@ def segment(run: str, lexicon: Lexicon) -> list[str]:
     cannot be cut, an unknown head before at least five letters of known words is kept as one
     piece (``lastknownlatitude`` -> lastknown latitude); otherwise the run stays whole.
     """
-    if run in lexicon.words or run in lexicon.abbreviations or len(run) > MAX_RUN:
+    if (
+        run in lexicon.words
+        or run in lexicon.abbreviations
+        or len(run) > MAX_RUN
+        or lexicon.derived(run) is not None
+    ):
         return [run]
     size = len(run)
     # tails[i]: the fewest known pieces that make up run[i:], or None.
