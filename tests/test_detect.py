@@ -243,7 +243,10 @@ def test_alias_table_is_consistent() -> None:
 
 
 def test_no_false_positives_among_decoys_of_the_named_corpus() -> None:
-    cases = [(case, DETECTOR.detect(case.flow)) for case in named_fields_corpus(rounds=2)]
+    cases = [
+        (case, [f for f in DETECTOR.detect(case.flow) if not f.placeholder])
+        for case in named_fields_corpus(rounds=2)
+    ]
     _, by_prop, problems = score(cases, ("key-name", "pattern"), check_encoding=False)
     # Ignored: a manufacturer derived from a model identifier where only the model is labelled.
     assert all(t.findings == t.correct + t.ignored for t in by_prop.values()), problems[:5]

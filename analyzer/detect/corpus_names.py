@@ -17,6 +17,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from analyzer.detect.corpus_trackers import put_path
+from analyzer.detect.placeholders import placeholder
 from analyzer.detect.scoring import Case, Label
 
 # --- field names and formats without a profile (synthetic, spellings beyond the alias table) ---
@@ -83,6 +84,42 @@ NAMED_FIELDS: tuple[tuple[str, str, object], ...] = (
     ("wifiBssid", "wifi.bssid", "a4:2b:8c:0f:11:e0"),
     ("isRooted", "isJailbroken", False),
     ("userAgent", "webview_ua", "Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36"),
+    # Kinds of issue 13, spellings tokenised rather than listed (invented values throughout).
+    ("pushNotificationToken", "device.pushToken", "9f" * 32),
+    ("pushNotificationToken", "subscriber.handle", "c7Yq0Zt1RkM:APA91b" + "Hq8Lw3Nx5Tz" * 12),
+    ("pushNotificationToken", "fcm_reg_id", "dX4kPq9sT2e:APA91b" + "Zr7Ke2Mv9Qa" * 11),
+    ("timezone", "tzOffset", 3600),
+    ("timezone", "tz_offset_min", -300),
+    ("timezone", "locale.tz_abbr", "CEST"),
+    ("timezone", "device_tz", "MESZ"),
+    ("timezone", "user.timeZoneMillis", 19800000),
+    ("timezone", "gmtOffset", "GMT+05:30"),
+    ("timezone", "zone_hours", 9),
+    ("networkConnectionType", "netType", "LTE"),
+    ("networkConnectionType", "device.conn", "wwan"),
+    ("networkConnectionType", "connectivity_type", 13),
+    ("networkConnectionType", "radioAccessTech", "CTRadioAccessTechnologyNR"),
+    ("networkConnectionType", "net_status", "5G"),
+    ("carrier", "sim.mcc_mnc", "310-410"),
+    ("carrier", "networkOperatorName", "Telia"),
+    ("carrier", "plmn_id", "23415"),
+    ("osVersion", "os_ver", "17.5"),
+    ("osVersion", "device.os.release", "14"),
+    ("osVersion", "os_build", "21F90"),
+    ("osVersion", "platformVersion", "Android 14"),
+    ("osName", "platformVersion", "Android 14"),
+    ("isRooted", "security.jailbroken", "YES"),
+    ("isRooted", "is_rooted_device", 1),
+    ("isEmulator", "env.is_simulator", True),
+    ("latitude", "gps.latitude_deg", 41.3851),
+    ("screenWidth", "device.display_size", "1284x2778x460"),
+    ("screenHeight", "device.display_size", "1284x2778x460"),
+    ("screenWidth", "screenMetrics.w", 1440),
+    ("screenHeight", "screenMetrics.h", 3200),
+    ("model", "dev_mdl", "SM-A546B"),
+    ("manufacturer", "dev_mdl", "SM-A546B"),
+    ("screenWidth", "scr_w", 1080),
+    ("manufacturer", "hw.mfr_name", "OnePlus"),
 )
 
 # Fields that must yield nothing: the classic false positives.
@@ -110,6 +147,24 @@ DECOY_FIELDS: tuple[tuple[str, object], ...] = (
     ("name", "Level 3"),
     ("type", "click"),
     ("status", "ok"),
+    # Decoys of the kinds above: right name, wrong kind of value, or a name about something else.
+    ("tz", 1718035200),  # a timestamp under a time-zone name
+    ("zone", "EU-West"),  # a data-centre zone
+    ("network", "https://ads.example-net.com/v1"),
+    ("ad.creative.width", 300),
+    ("ad.creative.height", 250),
+    ("adUnit.size", "320x50"),
+    ("image_height", 1024),
+    ("app_build", "4521"),
+    ("push_enabled", True),
+    ("session_token", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlMTIzNDU2"),
+    ("checksum", "ab" * 32),
+    ("channel", "xiaomi"),
+    ("lib", "android"),
+    ("carrier_tracking_no", "1Z999AA10123456784"),
+    ("operator_id", 42),
+    ("latitude_accuracy", 12.5),
+    ("video.duration_ms", 3600000),
 )
 
 
@@ -133,7 +188,8 @@ def named_fields_corpus(rounds: int = 8, seed: int = 7) -> Iterator[Case]:
             for group in groups[start : start + 6]:
                 for prop, path, value in group:
                     put_path(body, path.split("."), value)
-                    labels.append(Label(prop, "body", path, prop))
+                    if placeholder(prop, str(value)) is None:  # a placeholder is no label
+                        labels.append(Label(prop, "body", path, prop))
             for path, value in DECOY_FIELDS:
                 keys = path.split(".")
                 if keys[0] == "imp":

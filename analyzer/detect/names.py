@@ -22,6 +22,7 @@ from analyzer.detect.aliases import (
     COMPOSITE_RULES,
     in_device_context,
     rules_for_field,
+    table,
     words_of,
 )
 from analyzer.detect.checks import mark
@@ -229,8 +230,10 @@ def pattern_candidates(fields: Sequence[Field]) -> list[Candidate]:
 
 
 _KINDS = ("email", "imei", "mac", "push", "maker", "model", "system", "locale", "zone")
-# Keys whose words say the value names something else than the device: an app store channel
+# Kinds that describe a device, and keys whose words say the value names something else
+# (an ad's locale, an image's maker): an app store channel
 # named after a maker ("channel": "huawei"), the platform of an SDK's own library ("mp_lib").
+_DESCRIPTIVE = frozenset({"maker", "model", "system", "locale", "zone"})
 _NOT_THE_DEVICE = frozenset(
     {
         "channel",
@@ -286,7 +289,7 @@ def _candidates(out: list[Candidate], kind: str, field: Field, start: int, end: 
             )
         )
 
-    if kind in ("maker", "model", "system") and _NOT_THE_DEVICE & set(words_of(field.key)):
+    if kind in _DESCRIPTIVE and (_NOT_THE_DEVICE | table().blockers) & set(words_of(field.key)):
         return
     if kind == "email":
         add("email", 0.7, "an e-mail address in the text")
