@@ -27,6 +27,7 @@ _MIXED = re.compile(r"iPadOS|iOS|iPhone|iPad|iPod|macOS|tvOS|watchOS|visionOS|eS
 # Words: an acronym before a capitalised word, a capitalised or lower-case word, an acronym,
 # a digit run ("IDFAValue" -> IDFA, Value; "wlan0Mac" -> wlan, 0, Mac).
 _WORDS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+_LOWER_WORDS = re.compile(r"[^\W\d_]+|\d+")
 _VOWELS = frozenset("aeiou")
 
 
@@ -126,7 +127,10 @@ def make_lexicon(
 
 def split_words(name: str) -> list[str]:
     """Lower-case words of a raw name, before segmentation: ``"X-OSVersion"`` -> x, os, version."""
-    name = _MIXED.sub(lambda m: m.group(0).capitalize(), name[:MAX_NAME])
+    name = name[:MAX_NAME]
+    if name.islower() or not any(c.isupper() for c in name):  # no case to split on
+        return _LOWER_WORDS.findall(name.lower())
+    name = _MIXED.sub(lambda m: m.group(0).capitalize(), name)
     return [word.lower() for word in _WORDS.findall(name)]
 
 
@@ -139,7 +143,9 @@ def segment(run: str, lexicon: Lexicon) -> list[str]:
     piece (``lastknownlatitude`` -> lastknown latitude); otherwise the run stays whole.
     """
     if (
-        run in lexicon.words
+        len(run) < 3
+        or run.isdigit()
+        or run in lexicon.words
         or run in lexicon.abbreviations
         or len(run) > MAX_RUN
         or lexicon.derived(run) is not None
