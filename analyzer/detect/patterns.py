@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from itertools import compress
 from operator import itemgetter
+from typing import Any
 
 from analyzer.decode.fields import Field
 from analyzer.detect import lookups
@@ -80,8 +81,10 @@ def pattern_candidates(fields: Sequence[Field]) -> list[Candidate]:
         places.setdefault((field[0], field[1], field[4], field[3]), field)
     # A text that was decoded into fields (JSON in a form field) is read through its fields,
     # which carry the key paths: its own patterns would report the same values twice.
-    decoded = {(f[0], f[1].rpartition(".")[0]) for f in fields if "." in f[1]}
-    if decoded:
+    # (Only texts that look like JSON or a form can have been; most flows skip the pass.)
+    containers = {(f[0], f[1]) for f in places.values() if _container_like(f[3])}
+    if containers:
+        decoded = {(f[0], f[1].rpartition(".")[0]) for f in fields if "." in f[1]}
         places = {k: f for k, f in places.items() if (f[0], f[1]) not in decoded}
     by_kind: dict[str, list[tuple[Field, int, int]]] = {}
     for field in places.values():
@@ -136,6 +139,22 @@ def forget_values() -> None:
     _PATTERNS.clear()
 
 
+def _container_like(value: str) -> bool:
+    head = value.lstrip()[:1]
+    return head in ("{", "[", "<") or ("=" in value and "&" in value)
+
+
+_NOT_DEVICE_WORDS: dict[int, frozenset[str]] = {}
+
+
+def _not_the_device(rules: Any) -> frozenset[str]:
+    """Key words that make a descriptive pattern about something else, for the active table."""
+    words = _NOT_DEVICE_WORDS.get(id(rules))
+    if words is None:
+        words = _NOT_DEVICE_WORDS[id(rules)] = _NOT_THE_DEVICE | rules.blockers
+    return words
+
+
 def _candidates(out: list[Candidate], kind: str, field: Field, start: int, end: int) -> None:
     found = field.value[start:end]
 
@@ -154,7 +173,7 @@ def _candidates(out: list[Candidate], kind: str, field: Field, start: int, end: 
             )
         )
 
-    if kind in _DESCRIPTIVE and (_NOT_THE_DEVICE | table().blockers) & set(words_of(field.key)):
+    if kind in _DESCRIPTIVE and _not_the_device(table()) & set(words_of(field.key)):
         return
     if kind == "email":
         add("email", 0.7, "an e-mail address in the text")
