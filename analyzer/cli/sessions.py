@@ -97,7 +97,7 @@ def import_command(
         )
     for note in result.notes:
         typer.echo(f"note: {_printable(note)}", err=True)
-    steps = f", {result.marks} step(s)" if marks is not None else ""
+    steps = f", {result.marks} step(s)" if result.marks or marks is not None else ""
     typer.echo(
         f"session {session!r}: {result.flows} flows imported from {len(files)} file(s){steps}"
     )

@@ -66,6 +66,7 @@ def import_files(
     started: list[float] = []
     ended: list[float] = []
     notes: list[str] = []
+    carried: list[MarkLine] = []
     for path in paths:  # check every file before writing anything
         file_notes = ImportNotes(path.name)
         for record in read_records(path, file_notes):
@@ -73,6 +74,9 @@ def import_files(
                 started.append(record.timestamp_start)
                 ended.append(record.timestamp_end or record.timestamp_start)
         notes.extend(file_notes.lines())
+        carried.extend(MarkLine(0, at, label) for at, label in file_notes.steps)
+    if marks is None:  # steps a leakmap HAR export carries, unless a marks file says others
+        steps = sorted(set(carried), key=lambda s: (s.at, s.label))
     notes.extend(_marks_notes(steps, started, ended, marks))
 
     session_id: int | None = None
@@ -169,7 +173,7 @@ def _marks_notes(
     steps: list[MarkLine], started: list[float], ended: list[float], path: Path | None
 ) -> list[str]:
     """A note when steps fall outside the traffic: a time zone or clock mistake, most likely."""
-    if not steps or not started:
+    if not steps or not started or path is None:
         return []
     first, last = min(started), max(ended)
     outside = [s for s in steps if s.at < first - 3600 or s.at > last + 3600]
@@ -177,6 +181,6 @@ def _marks_notes(
         return []
     lines = ", ".join(str(s.line) for s in outside[:5])
     return [
-        f"{path.name if path else 'marks'}: {len(outside)} step(s) more than an hour outside the "
+        f"{path.name}: {len(outside)} step(s) more than an hour outside the "
         f"imported traffic (line {lines}): check the time zone of the times"
     ]

@@ -14,6 +14,7 @@ marked base64 that is not, a body the exporter left out) becomes an import note.
 from __future__ import annotations
 
 import json
+import math
 import uuid
 import zlib
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ from analyzer.errors import LeakmapError
 from analyzer.importer import harbody, sniff, tunnels
 from analyzer.importer.notes import ImportNotes, entry_ref
 from analyzer.store import records as rec
+from analyzer.store.marks import MAX_LABEL_CHARS
 
 NETWORK_SCHEMES = frozenset({"http", "https", "ws", "wss"})
 
@@ -48,6 +50,7 @@ def har_records(
     if not isinstance(entries, list):
         raise LeakmapError(f"{path}: not a HAR file: {sniff.describe_json(har)}")
     assert isinstance(log, dict)
+    notes.steps.extend(_own_steps(log))
     reader = _HarReader(log, notes)
     for number, entry in enumerate(entries, start=1):
         try:
@@ -300,13 +303,17 @@ def request_body(
                     return harbody.Body(data, coding=coding), []
         text = post.get("text")
         params = post.get("params")
-        if isinstance(text, str) and (text or not params):
-            return _text_body(text, post, content_type, exporter)
-        if isinstance(params, list) and params:
-            return harbody.params_body(params, str(mime or ""), header_type)
         if text is not None and not isinstance(text, str):
             raise EntryError("request.postData.text is not a text")
-        return harbody.Body(b""), _missing_body_note(request)
+        if isinstance(text, str) and (text or not params):
+            body, notes = _text_body(text, post, content_type, exporter)
+        elif isinstance(params, list) and params:
+            body, notes = harbody.params_body(params, str(mime or ""), header_type)
+        else:
+            body, notes = harbody.Body(b""), _missing_body_note(request)
+        if post.get("_truncated") is True:
+            notes.append("request body cut short by the exporter: the rest cannot be analysed")
+        return body, notes
     content = request.get("_content")  # HTTP Toolkit (and PiRogue): a body HAR cannot hold
     if isinstance(content, dict) and isinstance(content.get("text"), str):
         return _text_body(content["text"], content, content_type, exporter)
@@ -338,6 +345,22 @@ def _text_body(
         notes.append(f"request body with an unknown encoding {marker[:20]!r}: analysed as text")
     data, text_notes = harbody.text_bytes(text, content_type, exporter)
     return harbody.Body(data), notes + text_notes
+
+
+def _own_steps(log: dict[str, Any]) -> list[tuple[float, str]]:
+    """The steps leakmap's own export keeps in ``log._leakmap.marks``."""
+    own = log.get("_leakmap")
+    marks = own.get("marks") if isinstance(own, dict) else None
+    steps = []
+    for mark in marks if isinstance(marks, list) else ():
+        if not isinstance(mark, dict):
+            continue
+        at, label = mark.get("at"), mark.get("label")
+        if isinstance(at, int | float) and math.isfinite(at) and isinstance(label, str):
+            label = " ".join(label.split())
+            if 0 < len(label) <= MAX_LABEL_CHARS:
+                steps.append((float(at), label))
+    return steps
 
 
 def _missing_body_note(request: dict[str, Any]) -> list[str]:

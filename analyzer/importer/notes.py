@@ -24,6 +24,8 @@ class ImportNotes:
         self.source = source
         self._where: dict[str, list[str]] = {}
         self._counts: dict[str, int] = {}
+        # Steps the file itself carries as (epoch seconds, label): leakmap's own HAR export.
+        self.steps: list[tuple[float, str]] = []
 
     def add(self, message: str, where: str | None = None) -> None:
         """Note ``message`` (what happened and what leakmap did) about ``where`` (an entry)."""
