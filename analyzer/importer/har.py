@@ -84,7 +84,8 @@ def load_har(path: Path, head: bytes, limit: int, notes: ImportNotes) -> Any:
         data = _decompress(path, data, limit)
     text = _decode_text(path, data, notes, compressed)
     try:
-        return json.loads(text)
+        # strict=False: raw control characters in strings, as exporters writing bytes leave them
+        return json.loads(text, strict=False)
     except RecursionError:
         raise LeakmapError(f"{path}: JSON too deeply nested to be a HAR file") from None
     except json.JSONDecodeError as error:
@@ -158,7 +159,8 @@ class _HarReader:
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
         if scheme not in NETWORK_SCHEMES:
-            self.notes.add(f"entries with {scheme or 'no'}: URLs are not network traffic: skipped")
+            what = f"{scheme}: URLs" if scheme else "URLs without a scheme"
+            self.notes.add(f"entries with {what} are not network traffic: skipped", ref)
             yield None
             return
         yield from self._flow(entry, request, url, method, parts, started, ref)
@@ -395,11 +397,16 @@ def _response(
         notes.add("response is not an object: kept without it (responses are not analysed)", ref)
         return None, None, None, None
     status = response.get("status")
-    status = status if isinstance(status, int) and not isinstance(status, bool) else None
+    if not isinstance(status, int) or isinstance(status, bool):
+        if status is not None:
+            notes.add("response status is not a number: left out (responses are not analysed)", ref)
+        status = None
     headers = _headers(response.get("headers"), notes, ref, "response")
     error = response.get("_error")
     body = None
     content = response.get("content")
+    if content is not None and not isinstance(content, dict):
+        notes.add("response content is not an object: left out (responses are not analysed)", ref)
     if isinstance(content, dict) and content.get("text") is not None:
         text = content.get("text")
         if not isinstance(text, str):
@@ -429,8 +436,9 @@ def _headers(headers: Any, notes: ImportNotes, ref: str, side: str) -> rec.RawHe
     out: list[tuple[bytes, bytes]] = []
     if headers is None:
         return ()
+    why = " (responses are not analysed)" if side == "response" else ""
     if not isinstance(headers, list):
-        notes.add(f"{side} headers are not a list: left out", ref)
+        notes.add(f"{side} headers are not a list: left out{why}", ref)
         return ()
     for header in headers:
         if isinstance(header, dict) and "name" in header:
@@ -438,7 +446,9 @@ def _headers(headers: Any, notes: ImportNotes, ref: str, side: str) -> rec.RawHe
         elif isinstance(header, list | tuple) and len(header) == 2:  # [name, value] pairs
             name, value = header
         else:
-            notes.add(f"{side} header that is neither {{name, value}} nor a pair: left out", ref)
+            notes.add(
+                f"{side} header that is neither {{name, value}} nor a pair: left out{why}", ref
+            )
             continue
         out.append((_bytes(name), _bytes(value)))
     return tuple(out)

@@ -25,6 +25,10 @@ from analyzer.store import records as rec
 _TLS_ERROR = re.compile(
     r"tls|ssl|certificate|cert_|cert-|handshake|pinn|unknown ca|bad_certificate|alert", re.I
 )
+# host:port, [IPv6]:port (RFC 9110 authority-form, as CONNECT requests carry it)
+_AUTHORITY = re.compile(
+    r"(?:[A-Za-z0-9_](?:[A-Za-z0-9_.\-]*[A-Za-z0-9_])?|\[[0-9A-Fa-f:.]+\]):\d{1,5}"
+)
 _SERVER_SIDE = re.compile(r"server|upstream|remote", re.I)
 # HTTP Toolkit's failureCause values, as error texts tlsreason understands.
 _HTTP_TOOLKIT_CAUSES = {
@@ -38,7 +42,7 @@ _HTTP_TOOLKIT_CAUSES = {
 
 def is_tunnel(method: str, url: str) -> bool:
     """A CONNECT entry, or one whose URL is an authority (``host:443``) without a scheme."""
-    return method.upper() == "CONNECT" or "://" not in url
+    return method.upper() == "CONNECT" or bool(_AUTHORITY.fullmatch(url.strip()))
 
 
 def target(url: str) -> tuple[str | None, int | None]:
