@@ -58,12 +58,14 @@ def read_marks(path: Path) -> list[MarkLine]:
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue
-        fields = next(csv.reader([line], delimiter=delimiter, skipinitialspace=True))
-        if len(fields) < 2:
+        when, separator, label = line.partition(delimiter)
+        if not separator:
             raise LeakmapError(
                 f"marks file {path}, line {number}: expected time{_name(delimiter)}label"
             )
-        when, label = fields[0].strip(), delimiter.join(fields[1:]).strip()
+        when, label = when.strip().strip('"'), label.strip()
+        if label.startswith('"'):  # a quoted CSV field: "consent refused, then closed"
+            label = next(csv.reader([label], delimiter=delimiter))[0]
         if not marks and when.lower() == "time" and label.lower() == "label":
             continue  # the header
         at = parse_time(when)
