@@ -345,7 +345,10 @@ def _text_body(
         "utf-8", "utf8", "text", "plain", "identity",
     ):  # fmt: skip
         notes.append(f"request body with an unknown encoding {marker[:20]!r}: analysed as text")
-    data, text_notes = harbody.text_bytes(text, content_type, exporter)
+    named = holder.get("_charset")  # leakmap's export: text decoded by the declared charset
+    data, text_notes = harbody.text_bytes(
+        text, content_type, exporter, named if isinstance(named, str) else None
+    )
     return harbody.Body(data), notes + text_notes
 
 

@@ -79,7 +79,9 @@ def charset_of(content_type: str | None) -> str | None:
     return None
 
 
-def text_bytes(text: str, content_type: str | None, exporter: Exporter) -> tuple[bytes, list[str]]:
+def text_bytes(
+    text: str, content_type: str | None, exporter: Exporter, charset: str | None = None
+) -> tuple[bytes, list[str]]:
     """The bytes an exporter's text stands for, and notes on what was lost before leakmap.
 
     In order: surrogate escapes (Python exporters, leakmap's reading of invalid UTF-8 in a file)
@@ -100,9 +102,11 @@ def text_bytes(text: str, content_type: str | None, exporter: Exporter) -> tuple
             return text.encode("utf-8", "surrogateescape"), notes
         notes.append("request body has lone UTF-16 surrogates (not valid Unicode): kept escaped")
         return text.encode("utf-8", "surrogatepass"), notes
+    if exporter.leakmap:  # UTF-8, or the charset its export names (``_charset``)
+        return (_encode(text, charset) if charset else None) or text.encode("utf-8"), notes
     charset = charset_of(content_type)
     lossy = bool(notes)
-    if charset and charset not in _UTF8_NAMES and not exporter.leakmap and not lossy:
+    if charset and charset not in _UTF8_NAMES and not lossy:
         encoded = _encode(text, charset)
         if encoded is not None:
             return encoded, notes
@@ -110,7 +114,7 @@ def text_bytes(text: str, content_type: str | None, exporter: Exporter) -> tuple
         encoded = _encode(text, _mitmproxy_charset(content_type, text))
         if encoded is not None:
             return encoded, notes
-    elif not exporter.leakmap and not lossy and _bytes_as_characters(text):
+    elif not lossy and _bytes_as_characters(text):
         return text.encode("latin-1"), notes
     return text.encode("utf-8"), notes
 

@@ -7,8 +7,9 @@ captured body may be a decompression bomb.
 
 Request bodies (docs/import.md has the forms other tools write and read):
 
-- text (valid UTF-8, not mostly control characters) is written as ``postData.text``, with
-  ``params`` for a URL-encoded form, as Chrome and Firefox write them;
+- text (valid UTF-8, or valid in the declared charset: then ``_charset`` names it; not mostly
+  control characters) is written as ``postData.text``, with ``params`` for a URL-encoded form,
+  as Chrome and Firefox write them;
 - anything else is base64 in ``text`` with ``encoding: "base64"``, the name HAR 1.2 gives the
   response's marker and the HAR 1.3 draft gives postData's (Reqable writes and reads it);
 - a body whose content-coding was undone also keeps its bytes as sent, in
@@ -119,10 +120,13 @@ def _post_data(flow: Any) -> dict[str, Any]:
     """postData of a stored request body: text where it is text, else base64 (marked)."""
     raw, coding = flow.request_body, flow.request_content_encoding
     mime = flow.request_content_type or ""
-    text, encoded, _size = _body_text(raw, coding)
+    charset = _charset(mime)
+    text, encoded, _size = _body_text(raw, coding, charset)
     post: dict[str, Any] = {"mimeType": mime, "text": text}
     if encoded:
         post["encoding"] = "base64"
+    elif charset and charset not in ("utf-8", "utf8") and not _is_utf8(raw, coding, text):
+        post["_charset"] = charset  # the text is the body decoded by its declared charset
     elif mime.lower().startswith("application/x-www-form-urlencoded"):
         post["params"] = [
             {"name": name, "value": value}
@@ -227,19 +231,37 @@ def decode_content(raw: bytes, encoding: str | None, limit: int = DECODED_LIMIT)
     return data
 
 
-def _body_text(raw: bytes, encoding: str | None) -> tuple[str, bool, int]:
-    """(text, base64-encoded?, decoded size) of a body as recorded."""
+def _body_text(
+    raw: bytes, encoding: str | None, charset: str | None = None
+) -> tuple[str, bool, int]:
+    """(text, base64-encoded?, decoded size) of a body as recorded: text where the body is
+    UTF-8, or text in its declared ``charset`` that encodes back to the same bytes."""
     decoded = decode_content(raw, encoding)
     data = decoded if decoded is not None else raw
     if decoded is not None:
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            pass
-        else:
+        for codec in ("utf-8", charset) if charset else ("utf-8",):
+            try:
+                text = data.decode(codec)
+                if codec != "utf-8" and text.encode(codec) != data:
+                    continue
+            except (UnicodeError, LookupError):
+                continue
             if not _mostly_binary(text):
                 return text, False, len(data)
     return base64.b64encode(data).decode("ascii"), True, len(data)
+
+
+def _is_utf8(raw: bytes, coding: str | None, text: str) -> bool:
+    decoded = decode_content(raw, coding)
+    return decoded is not None and text.encode("utf-8") == decoded
+
+
+def _charset(content_type: str) -> str | None:
+    for part in content_type.split(";")[1:]:
+        key, _, value = part.partition("=")
+        if key.strip().lower() == "charset" and value.strip():
+            return value.strip().strip("\"'").lower()
+    return None
 
 
 def _mostly_binary(text: str) -> bool:
