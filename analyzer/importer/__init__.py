@@ -149,7 +149,7 @@ def read_records(path: Path, notes: ImportNotes | None = None) -> Iterator[rec.R
     if _is_har(head):
         from analyzer.importer.har import har_records
 
-        yield from har_records(path, head, MAX_HAR_BYTES, notes)
+        yield from har_records(path, MAX_HAR_BYTES, notes)
         return
     raise LeakmapError(f"{path}: neither a HAR file nor a mitmproxy dump: {sniff.describe(head)}")
 

@@ -36,15 +36,13 @@ class EntryError(ValueError):
     """An entry whose request side cannot be read: the file is refused, naming the entry."""
 
 
-def har_records(
-    path: Path, head: bytes, limit: int, notes: ImportNotes
-) -> Iterator[rec.Record | None]:
+def har_records(path: Path, limit: int, notes: ImportNotes) -> Iterator[rec.Record | None]:
     """Records of a HAR file (None for an entry that is not network traffic, e.g. ``data:``).
 
-    ``head`` is the file's first bytes; ``limit`` the most bytes read or decompressed. Raises
+    ``limit`` is the most bytes read or decompressed. Raises
     LeakmapError (one line, naming the file and, for a broken request, the entry).
     """
-    har = load_har(path, head, limit, notes)
+    har = load_har(path, limit, notes)
     log = har.get("log") if isinstance(har, dict) else None
     entries = log.get("entries") if isinstance(log, dict) else None
     if not isinstance(entries, list):
@@ -66,7 +64,7 @@ def har_records(
     yield from tunnels.tls_error_records(log.get("_tlsErrors"), notes)
 
 
-def load_har(path: Path, head: bytes, limit: int, notes: ImportNotes) -> Any:
+def load_har(path: Path, limit: int, notes: ImportNotes) -> Any:
     """The parsed JSON of a HAR file: plain, gzip or zlib (.zhar), in UTF-8/16/32 with or
     without a BOM. Bytes that are not UTF-8 are kept (as surrogate escapes) and noted."""
     try:
