@@ -233,3 +233,35 @@ def test_diff_page_shows_the_steps(browser: Browser, lab: dict[str, Path]) -> No
     assert "consent shown" in page.locator("#before-consent-added").inner_text()
     assert errors == []
     page.close()
+
+
+def test_steps_from_marks_files_through_the_commands(tmp_path: Path) -> None:
+    """leakmap import --marks, leakmap report, leakmap diff --fail-on before-consent: the whole
+    path a researcher takes with notes of when they tapped."""
+    db = tmp_path / "leakmap.db"
+    geoip = write_country_db(tmp_path / "c.mmdb", {f"{SG}/32": "SG", f"{CN}/32": "CN"})
+    profile = tmp_path / "device.toml"
+    profile.write_text(f'[device]\nname = "lab"\n[known]\nemail = "{EMAIL}"\nimei = "{IMEI}"\n')
+    marks = tmp_path / "steps.csv"
+    marks.write_text(
+        "time,label\n"
+        "2026-01-01T00:00:02Z,consent shown\n"
+        "2026-01-01T01:00:03+01:00,consent refused\n"  # the same instant, another zone
+        f"{_at(4)},login\n"
+    )
+    for name, requests in (("v1", V1), ("v2", V2)):
+        har = write_har(tmp_path / f"{name}.har", requests)
+        code = main(["import", str(har), "--session", name, "--db", str(db),
+                     "--marks", str(marks)])  # fmt: skip
+        assert code == 0
+    common = ["--db", str(db), "--geoip-db", str(geoip), "--profile", str(profile)]
+    out = tmp_path / "v2.json"
+    assert main(["report", "v2", *common, "--format", "json", "-o", str(out)]) == 0
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert [s["label"] for s in report["steps"]] == ["consent shown", "consent refused", "login"]
+    assert {f["step"] for f in report["findings"] if f["property"] == "email"} == {
+        "consent shown", "login"
+    }  # fmt: skip
+    assert report["consent"]["decision"]["kind"] == "refused"
+    assert main(["diff", "v1", "v2", *common, "--fail-on", "before-consent"]) == 1
+    assert main(["diff", "v2", "v1", *common, "--fail-on", "before-consent"]) == 0
