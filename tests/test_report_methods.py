@@ -156,3 +156,27 @@ def test_the_diff_says_which_profile_each_side_used(lab: dict[str, Path]) -> Non
     text = out.read_text(encoding="utf-8")
     assert ("Device profile searched for: tablet: the profile stored with the session "
             "(lab-tablet, 1 known value); again: no device profile.") in text  # fmt: skip
+
+
+def test_a_zeroed_advertising_id_is_a_placeholder_end_to_end(tmp_path: Path) -> None:
+    """The detector flags the all-zero advertising ID (Finding.placeholder); the report lists it
+    as a placeholder and counts nothing for it."""
+    from analyzer.report.html import render_html
+    from analyzer.summary import build_report
+
+    zeros = "00000000-0000-0000-0000-000000000000"
+    har = write_har(
+        tmp_path / "limited.har",
+        [HarRequest(f"https://ads.example-sg.test/v1/conv?advertising_id={zeros}", "127.0.0.31")],
+    )
+    geoip = write_country_db(tmp_path / "c.mmdb", {"127.0.0.31/32": "SG"})
+    with Store(str(tmp_path / "leakmap.db")) as store:
+        import_files(store, [har], session="limited")
+        report = build_report(store, "limited", geoip_db=geoip)
+    ids = [f for f in report["findings"] if f["property"] == "advertisingId"]
+    assert ids and all(f["placeholder"] for f in ids)
+    assert report["by_country"]["SG"]["properties"] == []
+    assert report["headline"]["findings"] == 0 and report["headline"]["placeholders"] == len(ids)
+    page = render_html(report)
+    assert "The advertising ID was sent as all zeros: a placeholder" in page
+    assert 'id="placeholder-table"' in page
