@@ -36,6 +36,8 @@ _HASH_PREFIXES = ("md5", "md4", "sha", "blake", "murmur", "xxh", "crc", "hmac", 
 
 
 class PolicyLike(Protocol):
+    """Allowed countries (``allows``); a ``condition(country)`` method is read when present."""
+
     name: str
 
     def allows(self, country: str | None) -> bool: ...
@@ -163,10 +165,12 @@ def pair_destinations(a: Side, b: Side) -> tuple[list[_Unit], list[Dest], list[D
 
 
 def dest_order(dest: Dest) -> tuple[int, int, str]:
+    """Sort key: destinations receiving the most properties, then the busiest, first."""
     return (-len(dest.properties), -dest.flows, dest.host)
 
 
 def dest_dict(dest: Dest) -> dict[str, Any]:
+    """A destination of the diff's ``destinations`` lists."""
     return {
         "host": dest.host,
         "domain": dest.domain,
@@ -193,6 +197,8 @@ def _group(dests: Iterable[Dest], attr: str) -> dict[str, list[Dest]]:
 def unit_changes(
     matched_by: str, label: str, olds: list[Dest], news: list[Dest]
 ) -> list[dict[str, Any]]:
+    """``changed[]`` entries of one matched destination (renamed, properties, encoding,
+    transport, countries, volume)."""
     base = {
         "destination": label,
         "matched_by": matched_by,
@@ -286,6 +292,8 @@ def _is_hashed(encoding: str) -> bool:
 
 
 def country_property_changes(a: Side, b: Side) -> list[dict[str, Any]]:
+    """``changed[]`` entries of kind ``country-properties``: per place, properties added and
+    removed."""
     old_map, new_map = _properties_by_country(a), _properties_by_country(b)
     out = []
     for country in sorted(set(old_map) | set(new_map)):
@@ -304,6 +312,8 @@ def country_property_changes(a: Side, b: Side) -> list[dict[str, Any]]:
 
 
 def blind_spot_changes(a: Side, b: Side) -> list[dict[str, Any]]:
+    """``changed[]`` entries of kind ``blind-spot``: hosts not inspected that appeared or
+    disappeared (the same registrable domain counts as the same blind spot)."""
     out = []
     for change, side, other in (("appeared", b, a), ("disappeared", a, b)):
         other_domains = {registrable_domain(k) for k in other.blind_spots}
@@ -385,6 +395,7 @@ def _attr(side: Side, attr: str) -> set[str]:
 
 
 def policy_dict(policy: PolicyLike | None) -> dict[str, Any] | None:
+    """The diff's ``policy`` block (None without a policy)."""
     if policy is None:
         return None
     as_dict = getattr(policy, "as_dict", None)

@@ -71,6 +71,7 @@ class Hit:
 
     @property
     def place(self) -> str:
+        """The place key: ISO country code, ``local`` or ``unknown``."""
         return self.country or (LOCAL if self.local else UNKNOWN_COUNTRY)
 
 
@@ -79,6 +80,8 @@ HitKey = tuple[str, str, str]  # (property, place, host)
 
 @dataclass(slots=True)
 class Side:
+    """One report as the diff compares it."""
+
     name: str
     session: dict[str, Any]
     dests: dict[str, Dest]
@@ -201,6 +204,7 @@ def hits_of(rows: Iterable[Row], dests: dict[str, Dest]) -> dict[HitKey, Hit]:
 
 
 def connection_reason(connection: dict[str, Any]) -> str:
+    """Why a non-HTTP connection is a blind spot, in a few words."""
     protocol = (text(connection.get("protocol")) or "tcp").lower()[:10]
     port = count(connection.get("server_port"))
     tls = " over TLS" if connection.get("tls") else ""
@@ -229,14 +233,17 @@ def _psl(cls: Any) -> Any:
 
 
 def items(value: Any) -> list[Any]:
+    """The non-null items of a list; [] for anything else."""
     return [v for v in value if v is not None] if isinstance(value, list) else []
 
 
 def dicts(value: Any) -> list[dict[str, Any]]:
+    """The dict items of a list; [] for anything else."""
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
 def text(value: Any) -> str | None:
+    """A value as stripped text; None for None and blank."""
     if value is None:
         return None
     out = str(value).strip()
@@ -244,6 +251,7 @@ def text(value: Any) -> str | None:
 
 
 def count(value: Any) -> int:
+    """A value as a count (0 for negatives and non-numbers)."""
     try:
         return max(0, int(value))
     except (TypeError, ValueError):
@@ -258,6 +266,8 @@ def country_code(value: Any) -> str | None:
 
 
 def host_key(host: Any, server_ips: Any = None) -> str:
+    """A host name as the diff keys it (lower case, no trailing dot), else the first server
+    address, else "(unknown host)"."""
     name = text(host)
     if name:
         return name.lower().rstrip(".")

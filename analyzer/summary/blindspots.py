@@ -65,8 +65,10 @@ class BlindSpots:
 
     @property
     def tls_failures(self) -> list[dict[str, Any]]:
+        """The report's ``tls_failures``: per (host, address, reason), busiest first."""
         return sorted(self._tls.values(), key=lambda t: (-t["count"], t["host"]))
 
     @property
     def connections(self) -> list[dict[str, Any]]:
+        """The report's ``connections``: per (protocol, host, address, port), busiest first."""
         return sorted(self._connections.values(), key=lambda c: (-c["count"], c["host"]))

@@ -36,6 +36,7 @@ class Masker:
         self.mask = mask
 
     def value(self, value: str | None) -> str | None:
+        """A finding's value as shown: masked unless ``show_values``."""
         if value is None or self.show_values:
             return value
         return self.mask(value)
@@ -69,6 +70,8 @@ class Masker:
         return path
 
     def context(self, finding: FindingLike, flow_values: tuple[str, ...]) -> str | None:
+        """The excerpt around a value, with every personal value of the flow masked (or, with
+        ``show_values``, the one the detector masked revealed)."""
         context = finding.context
         if context and finding.value:
             masked = self.mask(finding.value)

@@ -29,6 +29,7 @@ class Place:
 
     @property
     def key(self) -> str:
+        """The place key: the ISO country code, ``local`` or ``unknown``."""
         return self.country or (LOCAL if self.local else UNKNOWN)
 
 
@@ -83,6 +84,7 @@ class Destination:
     blind: int = 0  # TLS failures towards this host
 
     def add_flow(self, flow: Any, place: Place, *, plaintext: bool, delivered: bool) -> None:
+        """Count one flow to this host (``flow`` has the store's columns as attributes)."""
         self.flows += 1
         self.not_delivered_flows += not delivered
         self.plaintext_flows += plaintext
@@ -108,6 +110,7 @@ class Destination:
                 self.last_seen = when
 
     def as_dict(self, policy: PolicyView) -> dict[str, Any]:
+        """The report's ``destinations`` entry (the /1 keys first, then those /2 added)."""
         keys = list(self.countries) or [LOCAL if self.local else UNKNOWN]
         return {
             "host": self.host,
@@ -153,6 +156,7 @@ class PlaceTally:
     findings: int = 0
 
     def as_dict(self, key: str, policy: PolicyView) -> dict[str, Any]:
+        """The report's ``by_country`` entry of place ``key``."""
         return {
             "properties": sorted(self.properties),
             "hosts": sorted(self.hosts),

@@ -24,6 +24,7 @@ class PolicyView:
         return self.policy is not None
 
     def allowed(self, key: str) -> bool | None:
+        """Whether the policy allows a place (None without a policy; local: True)."""
         if self.policy is None:
             return None
         if key not in self._allowed:
@@ -33,6 +34,7 @@ class PolicyView:
         return self._allowed[key]
 
     def condition(self, key: str) -> str | None:
+        """The policy's condition on a country, or None (no condition, no policy, not a country)."""
         if key not in self._conditions:
             condition = getattr(self.policy, "condition", None)
             self._conditions[key] = (

@@ -103,6 +103,7 @@ class Summariser:
     # --- input -----------------------------------------------------------------------------
 
     def add_findings(self, findings: Iterable[FindingLike]) -> None:
+        """The detector's findings of the session, held per flow until the flow passes."""
         for finding in findings:
             if finding.flow_id is None:
                 self._orphans.append(finding)

@@ -85,6 +85,7 @@ def property_label(prop: str) -> str:
 
 
 def property_description(prop: str) -> str:
+    """The property's one-line description ("" for an unknown name)."""
     from analyzer.vocabulary import description
 
     return description(prop)
@@ -115,4 +116,5 @@ def join_words(words: Sequence[str]) -> str:
 
 
 def capitalise(sentence: str) -> str:
+    """The sentence with its first letter upper case (the rest untouched: "IMEI", "iOS")."""
     return sentence[:1].upper() + sentence[1:]
