@@ -197,6 +197,33 @@ def plaintext_rows(evidence: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(out, key=lambda p: (-p["count"], p["property"], p["host"]))
 
 
+class Placeholders:
+    """Placeholder findings per (property, host): how the value reads, a count, one example."""
+
+    def __init__(self) -> None:
+        self._rows: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def add(self, finding: FindingLike, host: str, example: Callable[[], dict[str, Any]]) -> str:
+        """Count one; ``example()`` is called for the first of its (property, host). Returns
+        how the value reads (:func:`placeholder_kind`)."""
+        kind = placeholder_kind(finding.value)
+        row = self._rows.get((finding.property, host))
+        if row is None:
+            row = self._rows[(finding.property, host)] = {
+                "property": finding.property,
+                "host": host,
+                "kind": kind,
+                "count": 0,
+                "example": example(),
+            }
+        row["count"] += 1
+        return kind
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The report's ``placeholders``, by property and host."""
+        return sorted(self._rows.values(), key=lambda p: (p["property"], p["host"]))
+
+
 _ZERO_CHARS = frozenset("0-:. ")
 _PLACEHOLDER_WORDS = frozenset({"unknown", "null", "none", "undefined", "n/a", "na", "nil"})
 

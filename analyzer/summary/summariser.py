@@ -35,9 +35,9 @@ from analyzer.summary.evidence import (
     EXAMPLES_PER_GROUP,
     Group,
     Masker,
+    Placeholders,
     evidence_sections,
     first_left_rows,
-    placeholder_kind,
     plaintext_rows,
 )
 from analyzer.summary.headline import headline
@@ -88,7 +88,7 @@ class Summariser:
         self._destinations: dict[str, Destination] = {}
         self._countries: dict[str, PlaceTally] = {}
         self._groups: dict[tuple[str, str, str], Group] = {}
-        self._placeholder_examples: dict[tuple[str, str], dict[str, Any]] = {}
+        self.placeholders = Placeholders()
         self._first_left: dict[str, dict[str, Any]] = {}
         self._steps: dict[int, StepTally] = defaultdict(StepTally)
         self._websocket_hosts: dict[int, str] = {}  # WebSocket flow id -> host
@@ -228,7 +228,7 @@ class Summariser:
             },
             "by_step": summaries,
             "consent": before_consent(summaries, len(self.marks)),
-            "placeholders": self._placeholder_list(),
+            "placeholders": self.placeholders.rows(),
             "evidence": evidence,
             "matrix": linked_matrix(self.findings, "server", anchors, self.policy),
             "owner_matrix": linked_matrix(self.findings, "owner", anchors, self.policy),
@@ -284,27 +284,21 @@ class Summariser:
             "placeholder": placeholder,
             "_step": step,
         }
-        if placeholder:
-            row["placeholder_kind"] = placeholder_kind(finding.value)
         self.findings.append(row)
         if placeholder:
             destination.placeholders[prop] = destination.placeholders.get(prop, 0) + 1
-            if (prop, host) not in self._placeholder_examples:
-                self._placeholder_examples[(prop, host)] = {
-                    "property": prop,
-                    "host": host,
-                    "kind": row["placeholder_kind"],
-                    "count": 0,
-                    "example": self.masker.example(
-                        finding,
-                        flow,
-                        plaintext=plaintext,
-                        delivered=delivered,
-                        lookup_ip=place.lookup_ip,
-                        flow_values=flow_values,
-                    ),
-                }
-            self._placeholder_examples[(prop, host)]["count"] += 1
+            row["placeholder_kind"] = self.placeholders.add(
+                finding,
+                host,
+                lambda: self.masker.example(
+                    finding,
+                    flow,
+                    plaintext=plaintext,
+                    delivered=delivered,
+                    lookup_ip=place.lookup_ip,
+                    flow_values=flow_values,
+                ),
+            )
             return
         if delivered:
             destination.properties[prop] = destination.properties.get(prop, 0) + 1
@@ -396,6 +390,3 @@ class Summariser:
     def _by_country(self) -> dict[str, dict[str, Any]]:
         ordered = sorted(self._countries.items(), key=lambda kv: place_order(kv[0]))
         return {key: tally.as_dict(key, self.policy) for key, tally in ordered}
-
-    def _placeholder_list(self) -> list[dict[str, Any]]:
-        return sorted(self._placeholder_examples.values(), key=lambda p: (p["property"], p["host"]))
