@@ -27,13 +27,17 @@ def _state(url: str) -> dict:
     return httpx.get(url + "state", timeout=30).json()
 
 
+@pytest.mark.parametrize("handed", ["file", "text"])
 def test_it_follows_the_session_the_capture_creates_and_stops_with_it(
-    db_url: str, tmp_path: Path
+    db_url: str, tmp_path: Path, handed: str
 ) -> None:
     profile = tmp_path / "phone.toml"
     profile.write_text(PROFILE_TOML)
     Store(db_url).close()  # the capture opens the store before it starts the live view
-    view = start_live_view(db_url, "cap-1", profile=profile)
+    if handed == "file":
+        view = start_live_view(db_url, "cap-1", profile=profile)
+    else:  # read from the phone: never on a command line
+        view = start_live_view(db_url, "cap-1", profile_text=PROFILE_TOML)
     try:
         child = psutil.Process(view.process.pid)
         wait_for(lambda: httpx.get(view.url + "state", timeout=30).status_code == 200)
@@ -54,7 +58,7 @@ def test_it_follows_the_session_the_capture_creates_and_stops_with_it(
         # What others on the machine can read of the process says nothing secret.
         command = " ".join(child.cmdline())
         assert view.url.split("/")[3] not in command
-        assert db_url not in command
+        assert db_url not in command and ADID not in command
         assert child.nice() == min(19, psutil.Process().nice() + NICENESS)  # the proxy goes first
     finally:
         code = view.stop()

@@ -12,6 +12,7 @@ in a session of its own, so Ctrl-C in the terminal reaches the capture, which st
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import socket
@@ -57,13 +58,16 @@ def start_live_view(
     session: str,
     *,
     profile: Path | None = None,
+    profile_text: str | None = None,
     port: int = 0,
 ) -> LiveView:
     """Start the live view of ``session`` (which the capture is about to create) in ``db``.
 
-    Listens on 127.0.0.1:``port`` (0: a free port). The database reaches the child in
-    ``LEAKMAP_DB`` and the token on its standard input, never on its command line, which any
-    user of the machine can read. Raises LeakmapError when the port cannot be had.
+    Listens on 127.0.0.1:``port`` (0: a free port). ``profile`` is a device profile file;
+    ``profile_text`` the TOML of one read from the phone (used when ``profile`` is None). The
+    database reaches the child in ``LEAKMAP_DB``, the token and ``profile_text`` on its standard
+    input: never on its command line, which any user of the machine can read. Raises
+    LeakmapError when the port cannot be had.
     """
     try:
         sock = socket.create_server((LOOPBACK, port))
@@ -92,6 +96,12 @@ def start_live_view(
     finally:
         sock.close()  # the child has its own copy
     assert process.stdin is not None
-    process.stdin.write(token.encode("ascii") + b"\n")
-    process.stdin.flush()
+    handed = json.dumps({"profile": profile_text}, ensure_ascii=True)
+    try:
+        process.stdin.write(f"{token}\n{handed}\n".encode("ascii"))
+        process.stdin.flush()
+    except OSError:  # it died at once (its message is on stderr)
+        process.kill()
+        process.wait()
+        raise LeakmapError("the live view did not start") from None
     return LiveView(f"http://{LOOPBACK}:{bound}/{token}/", process, process.stdin)

@@ -1,8 +1,9 @@
 """The live view's own process: ``python -m analyzer.live``.
 
 ``leakmap capture`` starts it (:func:`analyzer.live.launcher.start_live_view`) with a listening
-loopback socket (``--fd``), the token on the first line of standard input and the database in
-``LEAKMAP_DB`` (never on the command line, which other users of the machine can read). Standard
+loopback socket (``--fd``), the token and any device profile read from the phone on standard
+input, and the database in ``LEAKMAP_DB`` (never on the command line, which other users of the
+machine can read). Standard
 input then stays open as a lifeline: when the capture ends, or dies, it closes and this process
 stops. It can also run on its own next to a ``mitmdump -s addons/recorder.py`` capture
 (``--port``: it listens, makes a token and prints the URL; Ctrl-C ends it).
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import secrets
 import signal
@@ -96,11 +98,10 @@ def _run(options: argparse.Namespace) -> int:
     from analyzer.store import Store
 
     stop = threading.Event()
+    profile_text = None
     if options.fd is not None:
         sock = socket.socket(fileno=options.fd)
-        token = sys.stdin.readline().strip()
-        if len(token) < 16:
-            raise LeakmapError("no token on standard input")
+        token, profile_text = _handed_over()
         _lifeline(stop)
     else:
         try:
@@ -112,6 +113,8 @@ def _run(options: argparse.Namespace) -> int:
         signal.signal(number, lambda *_: stop.set())
 
     profile = load_profile(options.profile) if options.profile else None
+    if profile is None and profile_text:
+        profile = _profile_from_text(profile_text)
     with (
         Store(options.db, create=False) as store,
         GeoResolver(options.geoip_db, options.asn_db) as geo,
@@ -134,6 +137,30 @@ def _run(options: argparse.Namespace) -> int:
         finally:
             server.stop()
     return 0
+
+
+def _handed_over() -> tuple[str, str | None]:
+    """The token (first line of standard input) and the options the capture hands over
+    (second line, JSON: ``{"profile": TOML text or null}``), kept off the command line."""
+    token = sys.stdin.readline().strip()
+    if len(token) < 16:
+        raise LeakmapError("no token on standard input")
+    try:
+        handed = json.loads(sys.stdin.readline() or "{}")
+    except ValueError:
+        raise LeakmapError("the options on standard input are not JSON") from None
+    profile = handed.get("profile") if isinstance(handed, dict) else None
+    return token, profile if isinstance(profile, str) else None
+
+
+def _profile_from_text(text: str) -> Any:
+    from analyzer.profile import profile_from_dict
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise LeakmapError(f"the device profile handed over is not valid TOML: {error}") from None
+    return profile_from_dict(data, source="the device profile read from the phone")
 
 
 def _lifeline(stop: threading.Event) -> None:
