@@ -58,6 +58,14 @@ def capture(
             "--report/--no-report", help="Write reports/<session>.html when the capture ends."
         ),
     ] = True,
+    live: Annotated[
+        bool,
+        typer.Option(
+            "--live/--no-live",
+            help="Serve a live page on 127.0.0.1 (its URL, with a secret token, is printed): "
+            "findings as they leave, the map, blind spots, and buttons to mark steps.",
+        ),
+    ] = True,
 ) -> None:
     """Record every flow of a test phone into a new session, until Ctrl-C.
 
@@ -80,6 +88,8 @@ def capture(
         listen_port=listen_port,
         proxyauth=proxyauth,
         extra=mitmproxy_args or [],
+        live=live,
+        profile=profile,
     )
     result = run_capture(options)
     typer.echo(
