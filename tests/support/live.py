@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import socket
 import time
 from collections.abc import Iterable, Iterator
@@ -113,3 +114,37 @@ def raw_request(port: int, text: str) -> bytes:
         while chunk := sock.recv(65536):
             chunks.append(chunk)
     return b"".join(chunks)
+
+
+LIVE_URL = re.compile(r"^http://127\.0\.0\.1:\d+/[A-Za-z0-9_-]{32,}/$")
+
+
+def printed_live_url(capture: Any, timeout: float = 60.0) -> str:
+    """The live page's URL as ``leakmap capture`` printed it: a line of its own."""
+    from tests.support.net import wait_for
+
+    def found() -> str | None:
+        for line in list(capture.output):
+            if LIVE_URL.match(line.strip()):
+                return line.strip()
+        return None
+
+    wait_for(found, timeout)
+    return found() or ""
+
+
+def live_child(capture: Any) -> Any:
+    """The capture's live view process (a psutil.Process)."""
+    import psutil
+
+    from tests.support.net import wait_for
+
+    parent = psutil.Process(capture.process.pid)
+
+    def child() -> Any:
+        return next(
+            (p for p in parent.children() if "analyzer.live" in " ".join(p.cmdline())), None
+        )
+
+    wait_for(child)
+    return child()
