@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import subprocess
+import sys
 import time
 import tomllib
 from pathlib import Path
@@ -130,3 +132,33 @@ def test_tls_failures_show_as_blind_spots(store: Store, geo: GeoResolver) -> Non
     (entry,) = _run(store, session, geo)["tls_failures"]
     assert (entry["host"], entry["country"], entry["count"]) == ("pin.probe.example", "CN", 2)
     assert entry["reason"] == "client does not trust the proxy CA"
+
+
+_BOUNDED = """
+import json, sys
+from analyzer.detect import Detector
+from analyzer.detect.memo import _MEMOS, limit_memos
+from analyzer.detect.parallel import Request
+from analyzer.profile import profile_from_dict
+import tomllib
+detector = Detector(profile_from_dict(tomllib.loads(sys.argv[1])))
+limit_memos(50)  # after the detector was built: it applies to memos that exist already
+later = Detector(None)  # and to those made afterwards
+for n in range(300):
+    body = json.dumps({"nonce": f"{n:08x}-{n * 7919}", "ts": n / 3, "adid": sys.argv[2]})
+    request = Request(n, "a.probe.example", "https://a.probe.example/e", [], body.encode(),
+                      False, None, "application/json")
+    assert any(f.property == "advertisingId" for f in detector.detect(request))
+    later.detect(request)
+    assert all(len(m._clean) + len(m._held) <= 50 for m in _MEMOS), n
+print(len(_MEMOS))
+"""
+
+
+def test_a_long_running_process_bounds_the_detectors_memory() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", _BOUNDED, PROFILE_TOML, ADID],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) >= 2  # the memos of both detectors were bounded

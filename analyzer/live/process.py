@@ -34,6 +34,9 @@ POLL = 0.5  # seconds between looks at the store when nothing is new
 PROFILE_RECHECK = 5.0  # seconds between looks for a device profile stored with the session
 ERROR_PAUSE = 2.0  # seconds to wait after a database error before trying again
 NICENESS = 10
+# Values the detector's memos remember (the report's default is 200,000): traffic keeps bringing
+# new ones (nonces, times), and this process runs for hours; memory stays flat at this bound.
+MEMO_VALUES = 20_000
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,6 +92,7 @@ def _lower_priority() -> None:
 
 
 def _run(options: argparse.Namespace) -> int:
+    from analyzer.detect.memo import limit_memos
     from analyzer.geo import GeoResolver
     from analyzer.live.page import live_assets, render_live_page
     from analyzer.live.server import LiveServer
@@ -97,6 +101,7 @@ def _run(options: argparse.Namespace) -> int:
     from analyzer.profile import load_profile
     from analyzer.store import Store
 
+    limit_memos(MEMO_VALUES)
     stop = threading.Event()
     profile_text = None
     if options.fd is not None:
