@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from analyzer.live.state import MAX_TLS, RECENT, LiveState
+from analyzer.live.state import MAX_STEPS, MAX_TLS, RECENT, LiveState
 from analyzer.store.marks import MarkInfo
 
 
@@ -129,3 +129,14 @@ def test_a_waiting_reader_is_woken_by_a_change_only() -> None:
     payload, _ = state.payload()
     assert payload["countries"]["CN"] == {"flows": 1, "properties": 0}
     assert payload["counters"]["hosts"] == 1
+
+
+def test_only_the_newest_steps_are_listed() -> None:
+    state = LiveState("s", clock=lambda: 1e6)
+    many = [_mark(n, f"step {n}", float(n)) for n in range(1, MAX_STEPS + 11)]
+    with state.changing():
+        state.set_marks(many, None)
+    payload, _ = state.payload()
+    labels = [s["label"] for s in payload["steps"]]
+    assert labels[0] is None and labels[1] == "step 11" and labels[-1] == f"step {MAX_STEPS + 10}"
+    assert len(labels) == MAX_STEPS + 1 and payload["steps_hidden"] == 10

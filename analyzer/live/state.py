@@ -28,6 +28,7 @@ RECENT = 200  # newest findings kept for the page
 MAX_TLS = 200  # distinct (host, server, reason) TLS failures listed
 MAX_NOTES = 50  # newest decoder notes listed (all are counted)
 MAX_HOSTS = 50_000  # distinct hosts remembered for the counter
+MAX_STEPS = 100  # the newest steps listed (with "before any mark")
 UNKNOWN = "unknown"  # the country key of servers GeoIP does not place
 BEFORE = ""  # the step key of what happened before the first mark
 _ORDER = {prop: index for index, prop in enumerate(PROPERTIES)}
@@ -211,6 +212,7 @@ class LiveState:
                 },
                 "tls_failures": [dict(t) for t in reversed(self._tls.values())],
                 "steps": self._steps_list(),
+                "steps_hidden": max(0, len(self._marks) - MAX_STEPS),
                 "refiled": self.refiled,
                 "notes": list(self._notes),
             }
@@ -258,7 +260,8 @@ class LiveState:
         now = self._clock()
         current = self.step_key(now)
         out = []
-        for key, mark in [(BEFORE, None), *((str(m.id), m) for m in self._marks)]:
+        shown = self._marks[-MAX_STEPS:]
+        for key, mark in [(BEFORE, None), *((str(m.id), m) for m in shown)]:
             step = self._steps.get(key) or _Step()
             out.append(
                 {

@@ -119,11 +119,17 @@
     }
   }
 
-  function showSteps(steps, refiled) {
+  function showSteps(steps, refiled, hidden) {
     var body = document.querySelector("#steps tbody");
     body.textContent = "";
     var current = "before any mark";
-    steps.forEach(function (s) {
+    steps.forEach(function (s, index) {
+      if (index === 1 && hidden) {
+        var more = el("tr", null, "muted");
+        var note = cell(more, hidden + " earlier steps (leakmap mark SESSION --list)");
+        note.colSpan = 5;
+        body.appendChild(more);
+      }
       var name = s.label === null ? "before any mark" : s.label;
       if (s.current) { current = name; }
       var row = el("tr", null, s.current ? "current" : "");
@@ -231,7 +237,7 @@
     setStatus(state[0], state[1]);
     showFindings(payload.findings, payload.kind === "snapshot");
     showCounters(payload.counters, payload.counters.behind);
-    showSteps(payload.steps, payload.refiled);
+    showSteps(payload.steps, payload.refiled, payload.steps_hidden);
     showMap(payload.countries);
     showMatrix(payload.matrix);
     showTls(payload.tls_failures);
