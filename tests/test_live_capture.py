@@ -6,7 +6,9 @@ in LEAKMAP_GEOIP_DB places those addresses in countries, as a researcher's GeoLi
 
 from __future__ import annotations
 
+import json
 import signal
+import socket
 import subprocess
 from pathlib import Path
 
@@ -16,10 +18,18 @@ import pytest
 
 from analyzer.store import Store
 from analyzer.store.marks import marks, step_of
-from tests.support.capture import CN_HOST, LEAKMAP, PLAIN_HOST, Servers, curl, start_capture
+from tests.support.capture import (
+    CN_HOST,
+    LEAKMAP,
+    PLAIN_HOST,
+    Capture,
+    Servers,
+    curl,
+    start_capture,
+)
 from tests.support.live import ADID, IMEI, PROFILE_TOML, live_child, printed_live_url
 from tests.support.mmdb import write_country_db
-from tests.support.net import wait_for
+from tests.support.net import free_port, wait_for, wait_for_port
 
 
 @pytest.fixture
@@ -131,3 +141,37 @@ def test_a_bad_profile_stops_the_capture_before_it_starts(tmp_path: Path, sqlite
     assert line.startswith("leakmap: error: ") and "did you mean 'imei'" in line
     with Store(sqlite_url) as store:
         assert store.session_id("never") is None
+
+
+def test_the_live_page_searches_for_the_profile_read_from_the_phone(
+    phone_factory,
+    adb_env,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    android_id = "7e3f19ac02b4d855"  # this test's phone
+    phone = phone_factory(settings={"secure/android_id": android_id})
+    port = free_port("127.0.0.1")
+    db = tmp_path / "lab.db"
+    env = dict(adb_env.env, LEAKMAP_STATE_DIR=str(tmp_path / "state"), PYTHONUNBUFFERED="1")
+    process = subprocess.Popen(
+        [LEAKMAP, "capture", "--session", "phone-live", "--db", str(db), "--listen-port",
+         str(port), "--no-report", "--adb", phone.serial, "--profile", "auto"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
+    )  # fmt: skip
+    capture = Capture(process, port, str(db), tmp_path, None)  # type: ignore[arg-type]
+    try:
+        wait_for_port("127.0.0.1", port, process=process)
+        url = printed_live_url(capture)
+        # Unreachable upstream: an error flow, still a request that left the phone.
+        with socket.create_connection(("127.0.0.1", port)) as client:
+            client.sendall(f"GET http://127.0.0.1:9/c?aid={android_id} HTTP/1.1\r\n"
+                           "Host: 127.0.0.1:9\r\n\r\n".encode())  # fmt: skip
+            client.settimeout(30)
+            assert client.recv(64).startswith(b"HTTP/1.1 502")
+        wait_for(lambda: _state(url)["counters"]["findings"] >= 1)
+        found = [f for f in _state(url)["findings"] if f["property"] == "developerScopedId"]
+        assert [f["method"] for f in found] == ["known-value"]  # only the profile knows it
+        assert android_id not in json.dumps(_state(url))
+    finally:
+        code, output = capture.stop(signal.SIGTERM)
+    assert code == 0, output
