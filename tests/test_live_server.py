@@ -190,3 +190,27 @@ def test_open_event_streams_are_bounded(running: Running) -> None:
 def test_a_client_that_sends_nothing_does_not_hold_up_the_others(running: Running) -> None:
     with socket.create_connection(("127.0.0.1", running.server.port)):
         assert httpx.get(running.url("state")).json()["session"]["name"] == "probe-1"
+
+
+@pytest.mark.parametrize(
+    "request_text",
+    [
+        "BREW /{token}/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n",
+        "GET /<script>x</script> HTTP/9.9\r\n\r\n",
+        "HEAD /{token}/state HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n",
+    ],
+)
+def test_odd_requests_get_a_bare_error_that_echoes_nothing(
+    running: Running, request_text: str
+) -> None:
+    answer = raw_request(
+        running.server.port, request_text.format(token=TOKEN, port=running.server.port)
+    )
+    assert b"<script>" not in answer and TOKEN.encode() not in answer
+    if not answer.startswith(b"HTTP/"):  # answered as HTTP/0.9: no status line, no headers
+        assert answer.strip() in (b"400", b"505")
+        return
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.split(b" ")[1] in (b"400", b"501", b"505")
+    assert body.strip() == head.split(b" ")[1]
+    assert b"content-security-policy: default-src 'none'" in head.lower()

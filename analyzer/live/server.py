@@ -19,6 +19,7 @@ snapshot (``state``).
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import json
 import logging
@@ -136,6 +137,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # the terminal belongs to the capture; paths carry the token
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        # The stdlib's error page would echo parts of the request; this one says only the code,
+        # with the same headers as every other answer.
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self._send(code, f"{code}\n".encode(), "text/plain; charset=utf-8")
 
     def do_GET(self) -> None:
         route = self._route("GET")
