@@ -41,7 +41,6 @@ class CaptureOptions:
     live: bool = False
     profile: Path | None = None  # the device profile the live page searches for
     profile_text: str | None = None  # or its TOML, read from the phone
-    live_url: str = ""  # set by run_capture; printed by the status addon
 
 
 @dataclass(slots=True)
@@ -67,8 +66,6 @@ def mitmdump_arguments(options: CaptureOptions) -> list[str]:
         # made explicit here; a researcher may still override it after --).
         "block_global": "true",
     }
-    if options.live_url:
-        settings["leakmap_live_url"] = options.live_url
     args = ["--listen-port", str(options.listen_port)]
     for mode in options.modes:
         args += ["--mode", mode]
@@ -94,10 +91,12 @@ def run_capture(options: CaptureOptions) -> CaptureResult:
             super().__init__(opts, **kwargs)
             self.addons.add(recorder, status)
 
-    mitmdump_arguments(options)  # bad options fail here, before the live view starts
+    arguments = mitmdump_arguments(options)  # bad options fail here, before the live view
     live = _start_live_view(options) if options.live else None
+    if live is not None:
+        arguments += ["--set", f"leakmap_live_url={live.url}"]  # the status addon prints it
     try:
-        mitmproxy_main.run(CaptureMaster, cmdline.mitmdump, mitmdump_arguments(options))
+        mitmproxy_main.run(CaptureMaster, cmdline.mitmdump, arguments)
     finally:
         if live is not None:
             live.stop()
@@ -111,15 +110,13 @@ def run_capture(options: CaptureOptions) -> CaptureResult:
 
 
 def _start_live_view(options: CaptureOptions) -> LiveView:
-    """The live page's process (outside this one: the proxy's loop is never its); sets
-    ``options.live_url``. A bad profile fails here, before the proxy starts."""
+    """The live page's process (outside this one: the proxy's loop is never its). A bad
+    profile fails here, before the proxy starts."""
     from analyzer.live import start_live_view
     from analyzer.profile import load_profile
 
     if options.profile is not None:
         load_profile(options.profile)
-    view = start_live_view(
+    return start_live_view(
         options.db, options.session, profile=options.profile, profile_text=options.profile_text
     )
-    options.live_url = view.url
-    return view
