@@ -77,6 +77,14 @@ def test_a_leaving_advertising_id_appears_and_hostile_content_stays_text(
     expect(row).not_to_contain_text(ADID)  # masked
     expect(page.locator("#map-CN")).to_have_class("land l1")
     expect(page.locator("#matrix-table thead")).to_contain_text("CN")
+    # A client that refuses the proxy's certificate: a blind spot, shown as it happens.
+    assert curl(
+        capture, f"https://{CN_HOST}:{servers.tls_port}/pinned", trust_proxy=False
+    ).returncode
+    blind = page.locator("#tls tbody tr")
+    expect(blind).to_have_count(1, timeout=30_000)
+    expect(blind).to_contain_text("client does not trust the proxy CA")
+    expect(blind).to_contain_text(CN_HOST)
 
     # Hostile captured content: a Host header and JSON keys carrying markup, a right-to-left
     # override, and a 100 KB key; all beside the phone's own e-mail address.
