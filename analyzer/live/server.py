@@ -105,9 +105,11 @@ class LiveServer:
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop serving and close the socket; open event streams end within a moment."""
         self.stopping.set()
         self.state.wake()
-        self._http.shutdown()
+        if self._thread is not None:  # shutdown() waits for serve_forever, which must run
+            self._http.shutdown()
         self._http.server_close()
 
 
