@@ -102,6 +102,16 @@ def test_evaluate_prints_the_unseen_table_the_leaks_and_the_held_out_set() -> No
     assert core.count("%") == 4  # seen and unseen recall and precision
 
 
+def test_eval_cli_prints_the_transform_chain_recall_with_its_decoys() -> None:
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("leakmap")), "eval"], capture_output=True, text=True
+    )
+    assert "(a2) transform chains" in result.stdout, result.stderr
+    lines = result.stdout.splitlines()
+    summary = next(line for line in lines if "recall inside the grammar" in line)
+    assert "precision 100.0% (0 of" in summary  # no near-miss decoy is ever found
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [

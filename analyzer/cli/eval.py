@@ -32,7 +32,7 @@ def eval_command(
     ] = None,
     names_only: Annotated[
         bool,
-        typer.Option("--names-only", help="Skip the known-value evaluation (a)."),
+        typer.Option("--names-only", help="Skip the known-value evaluations (a) and (a2)."),
     ] = False,
     problems: Annotated[
         int, typer.Option("--problems", help="Also print this many misses and false positives.")
@@ -41,6 +41,8 @@ def eval_command(
     """Print precision and recall of the detector on labelled corpora.
 
     (a) a device profile's values hidden in every encoding among decoys (known values);
+    (a2) the profile's values under random transform chains of depth 1-3 (hashes, checksums,
+    encodings; seeded), with near-miss decoys that must not be found;
     (b) real tracker values at their key paths, leaving one vendor out at a time: recall and
     precision per property for unseen vendors next to seen ones, and the rule words that only
     the left-out vendor's keys would justify;

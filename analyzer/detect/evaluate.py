@@ -133,11 +133,12 @@ def evaluate(
 
     ``examples``: tweasel's adapterExamples JSON (None: the trimmed copy leakmap ships);
     ``sdk_docs``: another held-out set in ``corpus_sdkdocs``' format (None: the shipped one);
-    ``known_values=False`` skips part (a). Raises ValueError for unreadable input files.
+    ``known_values=False`` skips parts (a) and (a2). Raises ValueError for unreadable input files.
     """
     met = True
     if known_values:
         met &= _evaluate_known(problems_shown, echo)
+        met &= _evaluate_chains(echo)
     data = load_examples(examples)
     source = str(examples) if examples else "the trimmed copy leakmap ships (--examples for more)"
     met &= _evaluate_folds(data, source, problems_shown, echo)
@@ -168,6 +169,16 @@ def _evaluate_known(problems_shown: int, echo: Echo) -> bool:
     return all(t.found == t.labels for t in by_group.values()) and all(
         t.correct == t.findings for t in by_prop.values()
     )
+
+
+def _evaluate_chains(echo: Echo) -> bool:
+    """(a2) the profile's values under random transform chains of depth 1-3, among near-miss
+    decoys (:mod:`analyzer.detect.chain_eval`). The marked goal: no decoy is ever found."""
+    from analyzer.detect import chain_eval
+
+    echo("\n(a2) transform chains: the profile's values hidden under random chains of depth 1-3")
+    figures = chain_eval.run(echo)
+    return figures["false_positives"] == 0
 
 
 def _regroup(case: Any) -> Any:
