@@ -166,3 +166,37 @@ def test_a_repeated_label_is_two_steps(store: Store, geo: GeoResolver) -> None:
     logins = [s for s in report["by_step"] if s["label"] == "login"]
     assert [s["properties"] for s in logins] == [["advertisingId", "model"], ["email"]]
     assert [s["index"] for s in logins] == [1, 3]
+
+
+def test_marks_set_with_leakmap_mark_split_the_report(tmp_path: Path) -> None:
+    """A mark set afterwards from notes (leakmap mark --at) files the findings under its step."""
+    import json
+
+    from analyzer.cli import main
+    from analyzer.importer import import_files
+    from tests.support.diff import HarRequest, write_har
+    from tests.support.mmdb import write_country_db
+
+    aaid = "5e0c2d7a-91f4-4b3e-8c6d-0a1b2c3d4e5f"
+    har = write_har(
+        tmp_path / "s.har",
+        [HarRequest(f"https://t.example-sg.test/a?aaid={aaid}", "127.0.0.61"),  # 00:00:00
+         HarRequest("https://t.example-sg.test/b", "127.0.0.61"),
+         HarRequest(f"https://t.example-sg.test/c?aaid={aaid}", "127.0.0.61")],  # 00:00:02
+    )  # fmt: skip
+    db = tmp_path / "leakmap.db"
+    with Store(str(db)) as store:
+        import_files(store, [har], session="s")
+    assert main(["mark", "s", "consent refused", "--at", "2026-01-01T00:00:01Z",
+                 "--db", str(db)]) == 0  # fmt: skip
+    profile = tmp_path / "p.toml"
+    profile.write_text(f'[device]\nname = "p"\n[known]\nadvertisingId = "{aaid}"\n')
+    geoip = write_country_db(tmp_path / "c.mmdb", {"127.0.0.61/32": "SG"})
+    out = tmp_path / "s.json"
+    assert main(["report", "s", "--db", str(db), "--profile", str(profile), "--geoip-db",
+                 str(geoip), "--format", "json", "-o", str(out)]) == 0  # fmt: skip
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["steps"] == [{"label": "consent refused", "at": "2026-01-01T00:00:01.000Z"}]
+    assert [f["step"] for f in report["findings"]] == [None, "consent refused"]
+    assert report["consent"]["properties"] == ["advertisingId"]
+    assert report["consent"]["findings"] == 1
