@@ -11,14 +11,12 @@ import typer
 
 from analyzer.cli import app
 from analyzer.cli.common import AsnDbOption, GeoipDbOption
-from analyzer.geo import GeoResolver, Role
-from analyzer.geo.update import default_update_dir, update_database
-from analyzer.owners import OwnerMap
 
 geoip_app = typer.Typer(
     name="geoip",
     help="GeoIP data: what is in use (status), look addresses up (lookup), refresh (update).",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 app.add_typer(geoip_app, name="geoip")
 
@@ -44,6 +42,9 @@ def status_command(
 
     Example: leakmap geoip status --geoip-db GeoLite2-City.mmdb
     """
+    from analyzer.geo import GeoResolver
+    from analyzer.owners import OwnerMap
+
     with GeoResolver(geoip_db, asn_db) as geo:
         rows = []
         for database in geo.databases:
@@ -97,6 +98,9 @@ def lookup_command(
 
     Example: leakmap geoip lookup 157.240.1.35 2a03:2880:f10c:83::25de --host graph.facebook.com
     """
+    from analyzer.geo import GeoResolver
+    from analyzer.owners import OwnerMap
+
     owner = OwnerMap.load().lookup(host) if host else None
     domain = OwnerMap.registrable_domain(host) if host else None
     with GeoResolver(geoip_db, asn_db) as geo:
@@ -155,6 +159,9 @@ def update_command(
 
     Example: leakmap geoip update https://example.org/GeoLite2-City.tar.gz --kind country
     """
+    from analyzer.geo import Role
+    from analyzer.geo.update import default_update_dir, update_database
+
     role = Role.COUNTRY if kind is Kind.country else Role.ASN
     target = output or default_update_dir() / f"{kind.value}.mmdb"
     info = update_database(url, target, role, timeout=timeout)

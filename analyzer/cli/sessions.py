@@ -11,8 +11,6 @@ import typer
 
 from analyzer.cli import app
 from analyzer.cli.common import DB_DEFAULT, DbOption
-from analyzer.importer import import_files
-from analyzer.store import Store
 
 
 @app.command("sessions")
@@ -24,6 +22,8 @@ def sessions_command(
 
     Example: leakmap sessions --db lab.db --json
     """
+    from analyzer.store import Store
+
     with Store(db, create=False) as store:
         found = store.sessions()
     if as_json:
@@ -70,6 +70,9 @@ def import_command(
 
     Example: leakmap import capture.mitm chrome-export.har --session wechat-8.0 --app WeChat
     """
+    from analyzer.importer import import_files
+    from analyzer.store import Store
+
     with Store(db) as store:
         result = import_files(
             store, files, session=session, app=app_name, app_version=app_version, device=device
