@@ -253,3 +253,38 @@ def test_update_refuses_other_schemes(capsys: pytest.CaptureFixture[str], tmp_pa
     code, _, err = run(capsys, "geoip", "update", "file:///etc/passwd", "-o", str(tmp_path / "x"))
     assert code == 1
     assert "only http:// and https:// URLs" in err
+
+
+def test_lookup_prints_the_connected_and_the_looked_up_address(
+    capsys: pytest.CaptureFixture[str], country_db: Path, asn_db: Path
+) -> None:
+    given = ["--geoip-db", str(country_db), "--asn-db", str(asn_db)]
+    code, out, _ = run(capsys, "geoip", "lookup", "64:ff9b::7f00:2", "2002:7f00:2::9", *given)
+    assert code == 0
+    nat64, sixtofour = out.splitlines()
+    where = "CN Shenzhen (22.5431, 114.0579)"
+    assert nat64.split("\t")[:4] == ["64:ff9b::7f00:2", where, "AS45090", "Tencent"]
+    assert "looked up as 127.0.0.2 (NAT64 64:ff9b::/96" in nat64
+    assert sixtofour.startswith("2002:7f00:2::9\tCN")
+    assert "looked up as 127.0.0.2 (6to4" in sixtofour
+    code, out, _ = run(capsys, "geoip", "lookup", "::ffff:127.0.0.2", "127.0.0.2", "--json", *given)
+    mapped, plain = json.loads(out)
+    assert (mapped["ip"], mapped["lookup_ip"], mapped["translation"]) == (
+        "::ffff:127.0.0.2", "127.0.0.2", "ipv4-mapped",
+    )  # fmt: skip
+    assert (plain["ip"], plain["lookup_ip"], plain["translation"]) == ("127.0.0.2", None, None)
+    assert mapped["country"] == plain["country"] == "CN"
+
+
+@pytest.mark.parametrize(
+    "bad", ["not-an-ip", "1.2.3.4.5", "999.1.1.1", "64:ff9b::1::2", "", "\x1b[2J", "7" * 300]
+)
+def test_lookup_of_something_that_is_not_an_address_is_an_error(
+    capsys: pytest.CaptureFixture[str], bad: str
+) -> None:
+    code, out, err = run(capsys, "geoip", "lookup", "8.8.8.8", bad, "--json")
+    assert code == 1
+    assert out == ""  # nothing half-printed: every argument is checked first
+    assert err.count("\n") == 1 and err.startswith("leakmap: error: ")
+    assert repr(bad[:64])[1:-1] in err
+    assert "\x1b" not in err
