@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import functools
 import gzip
 import io
@@ -288,3 +289,81 @@ def test_lookup_of_something_that_is_not_an_address_is_an_error(
     assert err.count("\n") == 1 and err.startswith("leakmap: error: ")
     assert repr(bad[:64])[1:-1] in err
     assert "\x1b" not in err
+
+
+class FakeMaxMind(QuietHandler):
+    """A forward proxy standing in for download.maxmind.com and the storage it redirects to."""
+
+    seen: list[tuple[str, str | None]]
+    database: bytes
+
+    def do_GET(self) -> None:
+        self.seen.append((self.path, self.headers.get("Authorization")))
+        if self.path.startswith("http://download.maxmind.com/"):
+            if (
+                self.headers.get("Authorization")
+                != "Basic " + base64.b64encode(b"123456:l1c3nse-k3y").decode()
+            ):
+                self.send_error(401, "Unauthorized")
+                return
+            self.send_response(302)
+            self.send_header("Location", "http://r2.storage.test/signed/GeoLite2-City.mmdb?sig=1")
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(self.database)))
+        self.end_headers()
+        self.wfile.write(self.database)
+
+
+MAXMIND_URL = "http://download.maxmind.com/geoip/databases/GeoLite2-City/download?suffix=tar.gz"
+
+
+@pytest.fixture
+def maxmind(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[type[FakeMaxMind]]:
+    """FakeMaxMind as the HTTP proxy of the process; yields the handler class (its ``seen``)."""
+    handler = type("Handler", (FakeMaxMind,), {"seen": [], "database": b""})
+    handler.database = write_city_db(
+        tmp_path / "city.mmdb", {"127.0.0.9/32": ("NZ", "Wellington", -41.29, 174.78)}
+    ).read_bytes()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{server.server_address[1]}")
+    for name in ("no_proxy", "NO_PROXY", "GEOIPUPDATE_ACCOUNT_ID", "GEOIPUPDATE_LICENSE_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    try:
+        yield handler
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def test_update_from_maxmind_sends_the_licence_key_there_only(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    maxmind: type[FakeMaxMind],
+) -> None:
+    monkeypatch.setenv("GEOIPUPDATE_ACCOUNT_ID", "123456")
+    monkeypatch.setenv("GEOIPUPDATE_LICENSE_KEY", "l1c3nse-k3y")
+    target = tmp_path / "city-new.mmdb"
+    code, _, err = run(capsys, "geoip", "update", MAXMIND_URL, "-o", str(target))
+    assert code == 0, err
+    (first, auth), (second, passed_on) = maxmind.seen
+    assert first == MAXMIND_URL and auth is not None
+    assert second.startswith("http://r2.storage.test/") and passed_on is None
+    code, out, _ = run(capsys, "geoip", "lookup", "127.0.0.9", "--geoip-db", str(target), "--json")
+    assert json.loads(out)[0]["city"] == "Wellington"
+
+
+def test_update_from_maxmind_without_a_key_says_what_is_missing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, maxmind: type[FakeMaxMind]
+) -> None:
+    target = tmp_path / "city-new.mmdb"
+    code, _, err = run(capsys, "geoip", "update", MAXMIND_URL, "-o", str(target))
+    assert code == 1
+    assert "HTTP 401" in err and "GEOIPUPDATE_LICENSE_KEY" in err and err.count("\n") == 1
+    assert maxmind.seen == [(MAXMIND_URL, None)]
+    assert not target.exists()
