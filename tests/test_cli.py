@@ -1,4 +1,4 @@
-"""The command line as a contract: every command documented, options as in DESIGN.md."""
+"""The command line as a contract: every command documented, options as the README lists them."""
 
 from __future__ import annotations
 
