@@ -42,7 +42,8 @@ def _modules_after(*argv: str, cwd: Path = ROOT) -> set[str]:
 @pytest.mark.parametrize(
     "argv",
     [("--help",), ("--version",), ("capture", "--help"), ("report", "--help"),
-     ("diff", "--help"), ("geoip", "--help"), ("db", "--help"), ("eval", "--help")],
+     ("diff", "--help"), ("geoip", "--help"), ("db", "--help"), ("eval", "--help"),
+     ("device", "--help"), ("device", "profile", "--help")],
 )  # fmt: skip
 def test_help_imports_no_heavy_library(argv: tuple[str, ...]) -> None:
     loaded = _modules_after(*argv)
