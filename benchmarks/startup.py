@@ -5,8 +5,9 @@
 
 Times ``leakmap --help``, ``leakmap sessions --db F`` (F: a small SQLite store made here) and
 ``leakmap geoip lookup 8.8.8.8`` with hyperfine (Debian package) when it is on PATH, else with
-repeated subprocess runs (mean and min of --runs, after 3 warm-up runs). Start-up is mostly
-importing Python modules, so the figures swing with the machine's load: compare the two
+repeated subprocess runs (mean and min of --runs, after 3 warm-up runs), plus the CPU time
+(user + system) per run, which a busy machine inflates less than the wall clock. Start-up is
+mostly importing Python modules, so the figures swing with the machine's load: compare the two
 columns of one run, not figures of different runs.
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -38,8 +40,11 @@ def _store(folder: Path) -> Path:
     return path
 
 
-def _hyperfine(commands: dict[str, list[str]], runs: int) -> dict[str, tuple[float, float]]:
-    """{label: (mean s, min s)} measured by hyperfine."""
+Figures = tuple[float, float, float]  # mean wall s, min wall s, mean CPU s
+
+
+def _hyperfine(commands: dict[str, list[str]], runs: int) -> dict[str, Figures]:
+    """{label: (mean s, min s, mean CPU s)} measured by hyperfine."""
     with tempfile.NamedTemporaryFile(suffix=".json") as export:
         argv = ["hyperfine", "--style", "none", "--warmup", str(WARMUP), "--runs", str(runs)]
         argv += ["--export-json", export.name, "-N"]
@@ -47,19 +52,33 @@ def _hyperfine(commands: dict[str, list[str]], runs: int) -> dict[str, tuple[flo
             argv += ["--command-name", label, subprocess.list2cmdline(command)]
         subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
         results = json.loads(Path(export.name).read_text())["results"]
-    return {r["command"]: (float(r["mean"]), float(r["min"])) for r in results}
+    return {
+        r["command"]: (float(r["mean"]), float(r["min"]), float(r["user"]) + float(r["system"]))
+        for r in results
+    }
 
 
-def _repeat(commands: dict[str, list[str]], runs: int) -> dict[str, tuple[float, float]]:
-    """{label: (mean s, min s)} of repeated subprocess runs, interleaved so load hits both."""
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _repeat(commands: dict[str, list[str]], runs: int) -> dict[str, Figures]:
+    """{label: (mean s, min s, mean CPU s)} of repeated subprocess runs, interleaved so load
+    hits both builds alike."""
     times: dict[str, list[float]] = {label: [] for label in commands}
+    cpu: dict[str, list[float]] = {label: [] for label in commands}
     for round_ in range(WARMUP + runs):
         for label, command in commands.items():
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), _cpu()
             subprocess.run(command, check=True, capture_output=True)
             if round_ >= WARMUP:
                 times[label].append(time.perf_counter() - start)
-    return {label: (statistics.mean(t), min(t)) for label, t in times.items()}
+                cpu[label].append(_cpu() - start_cpu)
+    return {
+        label: (statistics.mean(t), min(t), statistics.mean(cpu[label]))
+        for label, t in times.items()
+    }
 
 
 def main() -> None:
@@ -94,13 +113,13 @@ def main() -> None:
     print(f"start-up, whole processes ({tool}, {args.runs} runs after {WARMUP} warm-up; "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")  # fmt: skip
     print(f"  before: {args.before}\n  after:  {args.after}")
-    print(f"{'command':<24} {'before mean':>12} {'after mean':>11} {'before min':>11} "
-          f"{'after min':>10} {'speed-up':>9}")  # fmt: skip
+    print(f"{'command':<22} {'before mean':>12} {'after mean':>11} {'before min':>11} "
+          f"{'after min':>10} {'before cpu':>11} {'after cpu':>10} {'speed-up':>9}")  # fmt: skip
     for case in cases:
         before, after = results[f"{case} [before]"], results[f"{case} [after]"]
         print(
-            f"{case:<24} {before[0]:>11.3f}s {after[0]:>10.3f}s {before[1]:>10.3f}s "
-            f"{after[1]:>9.3f}s {before[0] / after[0]:>8.1f}x"
+            f"{case:<22} {before[0]:>11.3f}s {after[0]:>10.3f}s {before[1]:>10.3f}s "
+            f"{after[1]:>9.3f}s {before[2]:>10.3f}s {after[2]:>9.3f}s {before[0] / after[0]:>8.1f}x"
         )
 
 
