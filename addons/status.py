@@ -82,6 +82,10 @@ class Status:
             "TLS failures) while recording.",
         )  # fmt: skip
         loader.add_option(
+            "leakmap_live_url", str, "",
+            "URL of the live page (set by leakmap capture), printed with the instructions.",
+        )  # fmt: skip
+        loader.add_option(
             "leakmap_verbose", bool, False,
             "Show mitmproxy's per-connection log lines (client and server connect, "
             "disconnect); warnings and errors always show.",
@@ -177,6 +181,8 @@ class Status:
                 text = f"Also {other.mode.description} at {addresses}\n" + text
         else:
             text = proxy_instructions([], "wireguard", lan)  # platform notes only
+        if ctx.options.leakmap_live_url:
+            text += f"\nLive page (this computer only):\n{ctx.options.leakmap_live_url}\n"
         parts.append(text)
         self.out.write("\n".join(parts) + "\nCtrl-C ends the session.\n")
         self.out.flush()

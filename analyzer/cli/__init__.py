@@ -48,7 +48,17 @@ def _main(
 
 def _register() -> None:
     # Each module adds its commands to ``app``; imported here so that ``app`` exists first.
-    from analyzer.cli import capture, db, device, diff, eval, geoip, report, sessions  # noqa: F401
+    from analyzer.cli import (  # noqa: F401
+        capture,
+        db,
+        device,
+        diff,
+        eval,
+        geoip,
+        mark,
+        report,
+        sessions,
+    )
 
 
 def _database_error(error: BaseException) -> str | None:
