@@ -1,4 +1,4 @@
-"""``--format json``: the ``leakmap.report/2`` document of DESIGN.md (schema in
+"""``--format json``: the ``leakmap.report/2`` document of docs/report.md (schema in
 ``analyzer/data/report.schema.json``).
 
 The HTML-only parts of the report dict (evidence excerpts, matrices, map) are left out: the JSON
