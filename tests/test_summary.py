@@ -339,9 +339,18 @@ def test_placeholders_are_listed_never_counted(store: Store, geo: GeoResolver) -
     )
 
 
-def test_translated_server_addresses_show_both(store: Store, geo: GeoResolver) -> None:
-    # An IPv4-mapped IPv6 address: the phone connected to it; GeoIP looked up its IPv4.
-    mapped = "::ffff:127.0.0.2"
+@pytest.mark.parametrize(
+    "mapped",
+    [
+        "::ffff:127.0.0.2",  # IPv4-mapped
+        "64:ff9b::7f00:2",  # NAT64 (RFC 6052 well-known prefix)
+        "2002:7f00:2::1",  # 6to4
+    ],
+)
+def test_translated_server_addresses_show_both(
+    store: Store, geo: GeoResolver, mapped: str
+) -> None:
+    # The phone connected to an IPv6 address; GeoIP looked up the IPv4 address inside it.
     session = make_session(
         store, "mapped", [flow(f"https://log.example-cn.com/c?id={AAID}", server_ip=mapped)]
     )
@@ -356,6 +365,11 @@ def test_translated_server_addresses_show_both(store: Store, geo: GeoResolver) -
     assert destination["lookup_ips"] == {mapped: "127.0.0.2"}
     example = report["evidence"][0]["hosts"][0]["examples"][0]
     assert (example["server_ip"], example["lookup_ip"]) == (mapped, "127.0.0.2")
+    from analyzer.report.html import render_html
+
+    page = render_html(report)
+    shown = f'<span class="ip">{mapped}</span> <span class="muted small">(looked up as 127.0.0.2)'
+    assert shown in page
     # An ordinary address is its own looked-up address: nothing extra is said.
     session = make_session(
         store, "plain", [flow(f"https://log.example-cn.com/c?id={AAID}", server_ip=CN_IP)]
