@@ -1,4 +1,4 @@
-"""Render a ``leakmap.diff/1`` dict: the HTML page, the JSON document and the terminal summary.
+"""Render a ``leakmap.diff/2`` dict: the HTML page, the JSON document and the terminal summary.
 
 The HTML page extends the session report's ``base.html.j2`` and goes through the same
 :func:`analyzer.report.html.render_page` (autoescape, inline assets admitted by hash in a strict
@@ -68,6 +68,7 @@ def render_html(diff: dict[str, Any], hits: Sequence[GateHit] = ()) -> str:
             "gone_destinations": diff["destinations"]["removed"][:MAX_HTML_ROWS],
             "hits": list(hits),
             "headline": headline(diff),
+            "steps": _steps_view(diff),
             "max_rows": MAX_HTML_ROWS,
             "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         },
@@ -95,7 +96,32 @@ def headline(diff: dict[str, Any]) -> dict[str, Any]:
             1 for c in changed if c["kind"] == "blind-spot" and c["change"] == "disappeared"
         ),
         "outside_policy_added": sum(1 for f in diff["added"]["findings"] if f["outside_policy"]),
+        "conditional_added": sum(1 for f in diff["added"]["findings"] if f.get("condition")),
         "new_plaintext": new_plaintext_hosts(diff),
+        "before_consent_added": list(_before_consent(diff).get("added", {}).get("properties", [])),
+        "before_consent_removed": list(
+            _before_consent(diff).get("removed", {}).get("properties", [])
+        ),
+    }
+
+
+def _before_consent(diff: dict[str, Any]) -> dict[str, Any]:
+    return (diff.get("steps") or {}).get("before_consent") or {}
+
+
+def _steps_view(diff: dict[str, Any]) -> dict[str, Any]:
+    """The page's step section: whether both sessions have marks, and the steps that changed."""
+    steps = diff.get("steps") or {}
+    before = steps.get("before_consent") or {}
+    compared = [
+        {**c, "added": c["added"][:MAX_HTML_ROWS], "removed": c["removed"][:MAX_HTML_ROWS]}
+        for c in steps.get("compared") or []
+    ]
+    return {
+        "marked": {side: bool((before.get(side) or {}).get("marked")) for side in ("old", "new")},
+        "before": before,
+        "compared": compared,
+        "any": bool(steps.get("old") or steps.get("new")),
     }
 
 
@@ -117,6 +143,10 @@ def terminal_summary(
             lines.append(f"    {tag} {_finding(item)}")
         if len(block["findings"]) > MAX_TERMINAL_FINDINGS:
             lines.append(f"    {tag} ... {len(block['findings']) - MAX_TERMINAL_FINDINGS} more")
+    if h["before_consent_added"] or h["before_consent_removed"]:
+        lines.append(
+            "  before consent: " + _signed(h["before_consent_added"], h["before_consent_removed"])
+        )
     for key in ("countries", "owners", "domains"):
         plus, minus = diff["added"][key], diff["removed"][key]
         if plus or minus:
@@ -157,8 +187,11 @@ def _change_line(change: dict[str, Any]) -> str | None:
 
 
 def _finding(item: dict[str, Any]) -> str:
-    where = ", ".join(_clean(x) for x in (item["country"] or "country unknown", item["owner"]) if x)
+    place = item["country"] or ("local network" if item.get("local") else "country unknown")
+    where = ", ".join(_clean(x) for x in (place, item["owner"]) if x)
     flag = " [outside policy]" if item.get("outside_policy") else ""
+    if not item.get("outside_policy") and item.get("condition"):
+        flag = f" [condition: {_clean(item['condition'])}]"
     return f"{_clean(item['property'])} -> {_clean(item['host'])} ({where}){flag}"
 
 

@@ -1,9 +1,12 @@
-"""``--fail-on`` gates: expressions evaluated against a ``leakmap.diff/1`` dict, for CI.
+"""``--fail-on`` gates: expressions evaluated against a ``leakmap.diff/2`` dict, for CI.
 
-Two families (the full list, with examples, is ``GATE_HELP`` and docs/diff.md):
+Three families (the full list, with examples, is ``GATE_HELP`` and docs/diff.md):
 
 - ``new-...`` gates compare: they fire on what the NEW session does that the OLD one did not
   (after matching renamed CDN hosts by registrable domain and owner);
+- ``before-consent[:PROPERTY]`` compares the sessions' steps: it fires when a property leaves
+  the new version before consent that did not leave the old one before consent (both sessions
+  need marks; the consent rule is the report's, docs/report.md);
 - the others are absolute rules on the NEW session alone (``property:imei`` fires whenever the
   new version sends the IMEI, whether or not the old one did).
 
@@ -36,6 +39,8 @@ Gates (--fail-on, repeatable, or comma-separated):
   new-unhashed          a property that was only sent hashed is now sent recoverable
   new-blind-spot        a new host's traffic was not inspected (TLS failure, non-HTTP)
   new-outside-policy    a new finding goes to a country outside --policy
+  before-consent[:NAME] a property leaves before consent that did not before (needs
+                        marks in both sessions: leakmap mark, or import --marks)
   any-change            anything added, removed or changed except volume
   property:NAME         the new version sends NAME (imei, email, advertisingId, ...)
   country:CC            the new version sends anything to a server in CC (ISO code)
@@ -76,6 +81,7 @@ _KINDS: dict[str, str | None] = {
     "new-unhashed": None,
     "new-blind-spot": None,
     "new-outside-policy": None,
+    "before-consent": "optional:property",
     "any-change": None,
     "property": "required:property",
     "country": "required:country",
@@ -126,6 +132,7 @@ def evaluate(gates: Iterable[Gate], diff: dict[str, Any]) -> list[GateHit]:
     """The gates that fire on ``diff``, each with the reasons (hosts, countries, ...) why."""
     gates = list(gates)
     require_policy(gates, bool(diff.get("policy")))
+    require_steps(gates, diff)
     hits = []
     for gate in gates:
         reasons = _EVALUATORS[gate.kind](diff, gate.arg)
@@ -140,6 +147,22 @@ def require_policy(gates: Iterable[Gate], has_policy: bool) -> None:
         if gate.kind in ("new-outside-policy", "outside-policy") and not has_policy:
             raise LeakmapError(
                 f"gate {gate.kind!r} needs a policy: add --policy eu-adequacy or a policy file",
+                exit_code=EXIT_USAGE,
+            )
+
+
+def require_steps(gates: Iterable[Gate], diff: dict[str, Any]) -> None:
+    """Refuse step gates when a session has no marks: "before consent" means nothing there
+    (data error, exit 2)."""
+    if not any(gate.kind == "before-consent" for gate in gates):
+        return
+    before = (diff.get("steps") or {}).get("before_consent") or {}
+    for side in ("old", "new"):
+        if not (before.get(side) or {}).get("marked"):
+            name = diff.get(side) or side
+            raise LeakmapError(
+                f"gate 'before-consent' needs steps in both sessions: {side} session {name!r} "
+                "has no marks (leakmap mark SESSION LABEL --at TIME, or leakmap import --marks)",
                 exit_code=EXIT_USAGE,
             )
 
@@ -214,7 +237,8 @@ def _same(a: str | None, b: str | None) -> bool:
 
 
 def _finding_text(f: dict[str, Any]) -> str:
-    return f"{f.get('property')} -> {f.get('host')} ({f.get('country') or 'country unknown'})"
+    where = f.get("country") or ("local network" if f.get("local") else "country unknown")
+    return f"{f.get('property')} -> {f.get('host')} ({where})"
 
 
 def _new_country(diff: dict[str, Any], arg: str | None) -> list[str]:
@@ -281,6 +305,20 @@ def _new_outside_policy(diff: dict[str, Any], _arg: str | None) -> list[str]:
     return [_finding_text(f) for f in _added(diff, "findings") if f.get("outside_policy")]
 
 
+def _before_consent(diff: dict[str, Any], arg: str | None) -> list[str]:
+    block = ((diff.get("steps") or {}).get("before_consent") or {}).get("added") or {}
+    findings = [f for f in block.get("findings") or [] if isinstance(f, dict)]
+    reasons = []
+    for prop in block.get("properties") or []:
+        if arg is not None and prop != arg:
+            continue
+        mine = [f for f in findings if f.get("property") == prop]
+        reasons += [f"{_finding_text(f)} before consent" for f in mine] or [
+            f"{prop} before consent"
+        ]
+    return reasons
+
+
 def _any_change(diff: dict[str, Any], _arg: str | None) -> list[str]:
     reasons = [
         f"{key} {what}"
@@ -289,6 +327,10 @@ def _any_change(diff: dict[str, Any], _arg: str | None) -> list[str]:
         if values
     ]
     reasons += sorted({str(c.get("kind")) for c in diff.get("changed") or []} - {"volume"})
+    before = (diff.get("steps") or {}).get("before_consent") or {}
+    for what in ("added", "removed"):
+        if (before.get(what) or {}).get("properties"):
+            reasons.append(f"before consent: properties {what}")
     return reasons
 
 
@@ -327,6 +369,7 @@ _EVALUATORS: dict[str, Callable[[dict[str, Any], str | None], list[str]]] = {
     "new-unhashed": _new_unhashed,
     "new-blind-spot": _new_blind_spot,
     "new-outside-policy": _new_outside_policy,
+    "before-consent": _before_consent,
     "any-change": _any_change,
     "property": _property,
     "country": _country,
@@ -349,4 +392,5 @@ __all__ = [
     "parse_gate",
     "parse_gates",
     "require_policy",
+    "require_steps",
 ]

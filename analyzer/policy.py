@@ -9,6 +9,15 @@ A policy is a small TOML file (format in docs/diff.md)::
     excluded = ["GB"]            # codes removed again
     allow_unknown = false        # a server whose country is unknown counts as outside (default)
 
+    [policy.conditions.US]       # optional: a country allowed only on a condition
+    condition = "only organisations certified under the EU-US Data Privacy Framework"
+    source = "https://www.dataprivacyframework.gov/list"   # optional
+
+A condition does not change whether a country is allowed (a finding there is not "outside the
+policy"); reports and diffs print it beside every finding that goes there, so a reader checks
+it (is this company certified?). Conditions are inherited through ``extends``; a country
+``excluded`` loses its condition; ``condition = ""`` removes an inherited one.
+
 Shipped policies live in ``analyzer/data/policies/<name>.toml`` and are selected by name.
 """
 
@@ -26,8 +35,20 @@ SHIPPED_DIR = Path(__file__).parent / "data" / "policies"
 MAX_POLICY_BYTES = 256 * 1024
 MAX_EXTENDS_DEPTH = 8
 _KEYS = frozenset(
-    {"name", "description", "source", "as_of", "extends", "allowed", "excluded", "allow_unknown"}
+    {
+        "name",
+        "description",
+        "source",
+        "as_of",
+        "extends",
+        "allowed",
+        "excluded",
+        "allow_unknown",
+        "conditions",
+    }
 )
+_CONDITION_KEYS = frozenset({"condition", "source"})
+MAX_CONDITION_CHARS = 500
 
 # ISO 3166-1 alpha-2, officially assigned codes, plus XK (Kosovo), which GeoIP databases use.
 _ISO_TEXT = """
@@ -45,6 +66,14 @@ ISO_COUNTRIES = frozenset(_ISO_TEXT.split())
 
 
 @dataclass(frozen=True, slots=True)
+class Condition:
+    """A condition on an allowed country: ``text`` for the reader, ``source`` where it is set."""
+
+    text: str
+    source: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     """A set of allowed destination countries; everything else is outside the policy."""
 
@@ -55,12 +84,22 @@ class Policy:
     source: str | None = None
     as_of: str | None = None
     origin: str | None = field(default=None, compare=False)  # file path or "shipped:<name>"
+    # (country, condition) pairs, sorted: countries allowed only on a condition.
+    conditions: tuple[tuple[str, Condition], ...] = ()
 
     def allows(self, country: str | None) -> bool:
         """True when a server in ``country`` is within the policy (None: country unknown)."""
         if not country:
             return self.allow_unknown
         return country.upper() in self.countries
+
+    def condition(self, country: str | None) -> str | None:
+        """The condition on an allowed ``country`` ("only organisations certified under ..."),
+        or None when it is allowed without one (or not allowed at all)."""
+        if not country:
+            return None
+        code = country.upper()
+        return next((c.text for cc, c in self.conditions if cc == code), None)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -70,6 +109,9 @@ class Policy:
             "description": self.description,
             "source": self.source,
             "as_of": self.as_of,
+            "conditions": {
+                cc: {"condition": c.text, "source": c.source} for cc, c in self.conditions
+            },
         }
 
 
@@ -116,6 +158,7 @@ def _load(path_or_name: str | Path, base: Path, seen: tuple[Path, ...]) -> Polic
 
     countries: set[str] = set()
     allow_unknown = False
+    conditions: dict[str, Condition] = {}
     extends = table.get("extends")
     if extends is not None:
         if not isinstance(extends, str):
@@ -123,8 +166,21 @@ def _load(path_or_name: str | Path, base: Path, seen: tuple[Path, ...]) -> Polic
         parent = _load(extends, base=path.parent, seen=(*seen, path))
         countries |= parent.countries
         allow_unknown = parent.allow_unknown
+        conditions.update(parent.conditions)
     countries |= _codes(table, "allowed", path)
-    countries -= _codes(table, "excluded", path)
+    excluded = _codes(table, "excluded", path)
+    countries -= excluded
+    conditions = {cc: c for cc, c in conditions.items() if cc not in excluded}
+    for code, condition in _conditions(table, path).items():
+        if condition is None:
+            conditions.pop(code, None)
+        elif code not in countries:
+            raise LeakmapError(
+                f"policy {path}: a condition on {code}, which the policy does not allow "
+                "(add it to 'allowed')"
+            )
+        else:
+            conditions[code] = condition
     if "allow_unknown" in table:
         if not isinstance(table["allow_unknown"], bool):
             raise LeakmapError(f"policy {path}: 'allow_unknown' must be true or false")
@@ -141,6 +197,7 @@ def _load(path_or_name: str | Path, base: Path, seen: tuple[Path, ...]) -> Polic
         source=_text(table, "source", path),
         as_of=_text(table, "as_of", path),
         origin=f"shipped:{path.stem}" if shipped else str(path),
+        conditions=tuple(sorted(conditions.items())),
     )
 
 
@@ -168,6 +225,37 @@ def _codes(table: dict[str, Any], key: str, path: Path) -> set[str]:
     return codes
 
 
+def _conditions(table: dict[str, Any], path: Path) -> dict[str, Condition | None]:
+    """``[policy.conditions.CC]`` tables: CC -> its condition (None: remove an inherited one)."""
+    raw = table.get("conditions", {})
+    if not isinstance(raw, dict):
+        raise LeakmapError(f"policy {path}: 'conditions' must be tables [policy.conditions.CC]")
+    out: dict[str, Condition | None] = {}
+    for key, entry in raw.items():
+        code = str(key).strip().upper()
+        if code not in ISO_COUNTRIES:
+            raise LeakmapError(
+                f"policy {path}: unknown country code {key!r} in 'conditions' "
+                "(use ISO 3166-1 alpha-2, e.g. US)"
+            )
+        if not isinstance(entry, dict) or "condition" not in entry:
+            raise LeakmapError(f'policy {path}: [policy.conditions.{code}] needs condition = "..."')
+        unknown = sorted(set(entry) - _CONDITION_KEYS)
+        if unknown:
+            raise LeakmapError(
+                f"policy {path}: unknown key(s) {', '.join(unknown)} in [policy.conditions.{code}]"
+            )
+        text = _text(entry, "condition", path) or ""
+        text = " ".join(text.split())
+        if len(text) > MAX_CONDITION_CHARS:
+            raise LeakmapError(
+                f"policy {path}: the condition on {code} is longer than {MAX_CONDITION_CHARS} "
+                "characters"
+            )
+        out[code] = Condition(text, _text(entry, "source", path)) if text else None
+    return out
+
+
 def _text(table: dict[str, Any], key: str, path: Path) -> str | None:
     value = table.get(key)
     if value is None:
@@ -177,4 +265,4 @@ def _text(table: dict[str, Any], key: str, path: Path) -> str | None:
     return value
 
 
-__all__ = ["ISO_COUNTRIES", "Policy", "load_policy", "shipped_policies"]
+__all__ = ["ISO_COUNTRIES", "Condition", "Policy", "load_policy", "shipped_policies"]

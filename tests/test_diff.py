@@ -20,7 +20,7 @@ def _changes(diff: dict[str, Any], kind: str) -> list[dict[str, Any]]:
 
 def test_schema_and_session_names() -> None:
     diff = diff_reports(report("v1"), report("v2"))
-    assert diff["schema"] == SCHEMA == "leakmap.diff/1"
+    assert diff["schema"] == SCHEMA == "leakmap.diff/2"
     assert (diff["old"], diff["new"]) == ("v1", "v2")
     for block in ("added", "removed"):
         assert set(diff[block]) == {"countries", "hosts", "domains", "owners", "findings"}
@@ -50,7 +50,8 @@ def test_new_property_to_a_new_country_is_added_at_every_level() -> None:
     }
     assert diff["removed"]["findings"] == []
     assert _changes(diff, "country-properties") == [
-        {"kind": "country-properties", "country": "CN", "added": ["imei"], "removed": []}
+        {"kind": "country-properties", "country": "CN", "place": "CN", "added": ["imei"],
+         "removed": []}
     ]
 
 
@@ -226,7 +227,8 @@ def test_session_without_findings_against_one_with_findings() -> None:
     assert diff["added"]["countries"] == ["CN"]
     unknown = [c for c in _changes(diff, "country-properties") if c["country"] is None]
     assert unknown == [
-        {"kind": "country-properties", "country": None, "added": ["email"], "removed": []}
+        {"kind": "country-properties", "country": None, "place": "unknown",
+         "added": ["email"], "removed": []}
     ]
     back = diff_reports(full, empty)
     assert [f["property"] for f in back["removed"]["findings"]] == ["email", "imei"]
@@ -250,6 +252,36 @@ def test_policy_marks_findings_and_summarises_new_session() -> None:
     assert diff["policy"]["name"] == "eu-adequacy"
     outside = diff["sessions"]["new"]["outside_policy"]
     assert [(o["property"], o["country"]) for o in outside] == [("deviceId", None), ("imei", "CN")]
+
+
+def test_conditions_and_local_servers_in_the_diff() -> None:
+    from analyzer.diff_report import render_html, terminal_summary
+
+    dpf = "only organisations certified under the EU-US Data Privacy Framework"
+    new = report(
+        "v2",
+        findings=[
+            finding("email", "graph.example.com", "US", owner="Example Inc"),
+            finding("imei", "nas.home.arpa", None, server_ip="192.168.1.20"),
+        ],
+    )
+    new["findings"][1]["local"] = True
+    diff = diff_reports(report("v1"), new, policy=load_policy("eu-adequacy"))
+    by_prop = {f["property"]: f for f in diff["added"]["findings"]}
+    assert by_prop["email"]["condition"] == dpf and by_prop["email"]["outside_policy"] is False
+    assert by_prop["imei"]["local"] is True and by_prop["imei"]["outside_policy"] is False
+    (local,) = [c for c in diff["changed"] if c["kind"] == "country-properties"
+                and c["place"] == "local"]  # fmt: skip
+    assert local["country"] is None and local["added"] == ["imei"]
+    summary = terminal_summary(diff)
+    assert f"email -> graph.example.com (US, Example Inc) [condition: {dpf}]" in summary
+    assert "imei -> nas.home.arpa (local network)" in summary
+    page = render_html(diff)
+    assert f"condition: {dpf}" in page
+    assert '<span class="tag local">local</span> local network' in page
+    # Without a policy, the condition the report carries is kept.
+    new["findings"][0]["condition"] = dpf
+    assert diff_reports(report("v1"), new)["added"]["findings"][0]["condition"] == dpf
 
 
 def test_without_policy_the_reports_own_marks_are_kept() -> None:
@@ -360,6 +392,7 @@ def test_html_escapes_captured_strings_and_loads_nothing() -> None:
 
     diff = _hostile_diff()
     page = render_html(diff, evaluate(parse_gates(["new-country"]), diff))
+    page = page.replace("<wbr>", "")  # names wrap only after their dots and hyphens
     assert "<script>window.__pwned" not in page
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in page
     assert "<svg onload" not in page and "<img src=x" not in page

@@ -74,6 +74,17 @@ def test_extends_a_file_relative_to_the_policy(tmp_path: Path) -> None:
         ('[policy]\nname = "x"\n', "no 'allowed' list"),
         ('[policy]\nallowed = []\nallow_unknown = "yes"\n', "true or false"),
         ('[policy]\nextends = "no-such-policy"\n', "no policy file 'no-such-policy'"),
+        ('[policy]\nallowed = ["DE"]\n[policy.conditions.US]\ncondition = "x"\n',
+         "condition on US, which the policy does not allow"),
+        ('[policy]\nallowed = ["US"]\n[policy.conditions.XX]\ncondition = "x"\n',
+         "unknown country code 'XX' in 'conditions'"),
+        ('[policy]\nallowed = ["US"]\n[policy.conditions.US]\nsource = "x"\n',
+         "needs condition"),
+        ('[policy]\nallowed = ["US"]\n[policy.conditions.US]\ncondition = "x"\nwhen = "y"\n',
+         "unknown key.*when"),
+        ('[policy]\nallowed = ["US"]\nconditions = "US"\n', "must be tables"),
+        ('[policy]\nallowed = ["US"]\n[policy.conditions.US]\ncondition = 3\n',
+         "'condition' must be a string"),
     ],
 )
 def test_broken_policies_name_the_problem(tmp_path: Path, text: str, message: str) -> None:
@@ -81,6 +92,32 @@ def test_broken_policies_name_the_problem(tmp_path: Path, text: str, message: st
     with pytest.raises(LeakmapError, match=message) as caught:
         load_policy(path)
     assert str(path) in str(caught.value) or "no-such-policy" in str(caught.value)
+
+
+def test_eu_adequacy_allows_the_us_only_on_a_condition() -> None:
+    policy = load_policy("eu-adequacy")
+    assert policy.allows("US")  # allowed: a finding there is not "outside the policy"
+    assert policy.condition("us") == (
+        "only organisations certified under the EU-US Data Privacy Framework"
+    )
+    assert policy.condition("CA") == "only commercial organisations subject to PIPEDA"
+    assert policy.condition("DE") is None and policy.condition("CN") is None
+    assert policy.as_dict()["conditions"]["US"]["source"].startswith("https://")
+
+
+def test_conditions_are_inherited_overridden_and_removed(tmp_path: Path) -> None:
+    child = _write(
+        tmp_path,
+        '[policy]\nname = "mine"\nextends = "eu-adequacy"\nexcluded = ["CA"]\n'
+        '[policy.conditions.US]\ncondition = ""\n'  # we checked every US company ourselves
+        '[policy.conditions.JP]\ncondition = "only private-sector operators"\n',
+    )
+    policy = load_policy(child)
+    assert policy.condition("US") is None and policy.allows("US")
+    assert policy.condition("CA") is None and not policy.allows("CA")
+    assert policy.condition("JP") == "only private-sector operators"
+    inherited = _write(tmp_path, '[policy]\nextends = "eu-adequacy"\n', "inherited.toml")
+    assert load_policy(inherited).condition("US") == load_policy("eu-adequacy").condition("US")
 
 
 def test_extends_cycle_is_refused(tmp_path: Path) -> None:
@@ -154,4 +191,15 @@ def test_session_report_marks_findings_outside_the_policy(tmp_path: Path) -> Non
     assert marks == {"CN": False, "DE": True, "US": False}
     page = tmp_path / "report.html"
     assert main(["report", "s", *args, "--policy", "eu-adequacy", "-o", str(page)]) == 0
-    assert "outside policy" in page.read_text(encoding="utf-8")
+    text = page.read_text(encoding="utf-8")
+    assert "outside policy" in text
+    # The US is allowed by eu-adequacy only for certified organisations: the report says so
+    # beside the finding, and in the summary.
+    dpf = "only organisations certified under the EU-US Data Privacy Framework"
+    assert f"condition: {dpf}" in text
+    assert f"allows United States only on a condition: <strong>{dpf}</strong>" in text
+    assert main(["report", "s", *args, "--policy", "eu-adequacy", "--format", "json",
+                 "-o", str(out)]) == 0  # fmt: skip
+    report = json.loads(out.read_text(encoding="utf-8"))
+    conditions = {f["country"]: f["condition"] for f in report["findings"]}
+    assert conditions == {"CN": None, "DE": None, "US": dpf}

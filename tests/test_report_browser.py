@@ -249,3 +249,190 @@ def test_hostile_traffic_through_the_detector(
     page.locator("#evidence-list details").evaluate_all("ds => ds.forEach(d => d.open = true)")
     assert "<script>window.__pwned=1</script>" in page.locator("#evidence").inner_text()
     page.close()
+
+
+# --- the jurisdiction toggle, steps and names that never break inside a word ----------------------
+
+
+def _jurisdiction_report(store: Store, tmp_path: Path, **options: object) -> dict:
+    """Servers in Singapore run by a company based in China (umeng.com: Alibaba Group), servers
+    in the United States run by one based there (facebook.com: Meta Platforms)."""
+    from analyzer.owners import OwnerMap
+
+    aaid = "6a1c1487-a0af-4223-b142-a0f4621d0311"
+    session = make_session(
+        store,
+        "jurisdiction",
+        [
+            flow(f"https://alog.umeng.com/app_logs?aaid={aaid}", server_ip=SG_IP, at=1),
+            flow(f"https://graph.facebook.com/act?aaid={aaid}", server_ip=US_IP, at=3),
+            flow("https://alog.umeng.com/imei?i=490154203237518", server_ip=SG_IP, at=5),
+        ],
+    )
+    ids = list(flow_ids(store, session).values())
+    findings = [
+        HandFinding(ids[0], "advertisingId", value=aaid),
+        HandFinding(ids[1], "advertisingId", value=aaid),
+        HandFinding(ids[2], "imei", value="490154203237518"),
+    ]
+    return summarise(store, session, findings, GeoResolver(*geo_files(tmp_path)),
+                     owners=OwnerMap.load(), **options)  # fmt: skip
+
+
+def _fill(page: Page, country: str) -> str:
+    return page.locator(f"#map-{country}").evaluate("el => getComputedStyle(el).fill")
+
+
+def test_map_and_matrix_switch_to_the_operators_countries(
+    browser: Browser, store: Store, tmp_path: Path
+) -> None:
+    report = _jurisdiction_report(store, tmp_path)
+    opened = Opened(browser, _write(tmp_path, report))
+    page = opened.page
+    neutral = _fill(page, "FR")
+    # By server: Singapore and the US are shaded, China (no server there) is not.
+    assert page.locator("#matrix-table").is_visible()
+    assert not page.locator("#owner-matrix-table").is_visible()
+    assert _fill(page, "CN") == neutral
+    assert _fill(page, "US") != neutral
+    server_header = page.locator("#matrix-table thead").inner_text()
+    assert "SG" in server_header and "CN" not in server_header
+    # By operator: China (Alibaba Group's home) is shaded, Singapore is not.
+    page.click('label[for="view-owner"]')
+    assert page.locator("#view-owner").is_checked()
+    assert not page.locator("#matrix-table").is_visible()
+    assert page.locator("#owner-matrix-table").is_visible()
+    assert _fill(page, "CN") != neutral
+    assert _fill(page, "SG") == neutral
+    owner_header = page.locator("#owner-matrix-table thead").inner_text()
+    assert "CN" in owner_header and "SG" not in owner_header
+    assert "Alibaba Group" in (
+        page.locator("#owner-matrix-table td.hit").first.get_attribute("title") or ""
+    )
+    # The matrix's own switch goes back; both controls drive the same view.
+    page.click('#matrix label.switch[for="view-server"]')
+    assert page.locator("#matrix-table").is_visible()
+    assert _fill(page, "CN") == neutral
+    # The headline gives both counts, in words; properties have their human names.
+    summary = page.locator("#summary").inner_text()
+    assert "servers in 2 countries, run by companies based in 2 countries" in summary
+    assert ("The IMEI went to servers in Singapore run by Alibaba Group, a company based in "
+            "China.") in summary  # fmt: skip
+    assert "Advertising ID" in page.locator("#matrix-table tbody").inner_text()
+    assert opened.errors == [] and opened.requests == [opened.url]
+    page.close()
+
+
+def test_steps_show_what_left_in_each(browser: Browser, store: Store, tmp_path: Path) -> None:
+    from tests.support.report import T0
+
+    marks = [("consent shown", T0 + 2), ("consent refused", T0 + 4)]
+    report = _jurisdiction_report(store, tmp_path, marks=marks)
+    opened = Opened(browser, _write(tmp_path, report))
+    page = opened.page
+    steps = page.locator("#step-list article.step")
+    assert steps.count() == 3
+    first, shown, refused = (steps.nth(n) for n in range(3))
+    assert "Before any mark" in first.inner_text()
+    assert "Advertising ID" in first.inner_text() and "IMEI" not in first.inner_text()
+    assert "“consent shown”" in shown.inner_text() and "United States" in shown.inner_text()
+    assert "IMEI" in refused.inner_text() and "before consent" not in refused.inner_text()
+    assert page.locator("#step-list article.before-consent").count() == 2
+    assert "Before any consent: 1 property to 2 countries, run by companies based in 2 " \
+        "countries." in page.locator("#steps").inner_text()
+    page.click('nav a[href="#steps"]')
+    assert page.locator("#steps").is_visible()
+    assert opened.errors == []
+    page.close()
+
+
+_BREAKS = """
+els => els.flatMap(el => {
+  // Each line break inside the element: the characters on either side of it.
+  const out = [];
+  const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+  const chars = [];
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (let i = 0; i < node.data.length; i++) {
+      const range = document.createRange();
+      range.setStart(node, i); range.setEnd(node, i + 1);
+      const rect = range.getClientRects()[0];
+      if (rect) chars.push({c: node.data[i], top: Math.round(rect.top)});
+    }
+  }
+  for (let i = 1; i < chars.length; i++) {
+    if (chars[i].top > chars[i - 1].top + 2) out.push(chars[i - 1].c + "|" + chars[i].c);
+  }
+  return out;
+})
+"""
+
+
+def test_names_break_only_at_dots_hyphens_and_spaces(
+    browser: Browser, store: Store, tmp_path: Path
+) -> None:
+    from analyzer.owners import OwnerMap
+
+    hosts = [
+        "collector-eu-west-1.telemetry-ingest.very-long-analytics-vendor-name.example-cn.com",
+        "a1b2c3d4e5f6.cdn-edge-node-frankfurt-main.global-content-delivery.example.org",
+        "alog.umeng.com",
+    ]
+    session = make_session(
+        store,
+        "long-names",
+        [flow(f"https://{h}/collect?uid=user-{n}", server_ip=SG_IP, at=n)
+         for n, h in enumerate(hosts)],
+    )  # fmt: skip
+    findings = [
+        HandFinding(flow_id, "userId", value=f"user-{n}")
+        for n, flow_id in enumerate(flow_ids(store, session).values())
+    ]
+    report = summarise(store, session, findings, GeoResolver(*geo_files(tmp_path)),
+                       owners=OwnerMap.load())  # fmt: skip
+    path = _write(tmp_path, report)
+    page = browser.new_page(viewport={"width": 420, "height": 900})
+    page.goto(path.resolve().as_uri())
+    names = page.locator("#dest-table td .nm")
+    assert names.count() >= 9  # host, domain, operator and AS organisation cells
+    breaks = names.evaluate_all(_BREAKS)
+    assert breaks, "the narrow page should wrap some names"
+    for pair in breaks:
+        before, after = pair.split("|")
+        assert before in ".- " or after == " ", f"a name broke inside a word: {pair!r}"
+    page.close()
+
+
+def test_hostile_step_labels_and_hosts_show_as_text(
+    browser: Browser, store: Store, tmp_path: Path
+) -> None:
+    """Step labels, and captured host names in the new places (the not-delivered sentence, the
+    placeholder table, the per-step tables) are text, never markup."""
+    from tests.support.report import T0
+
+    refused = flow("https://x.example-cn.com/a?e=jo@example.org", server_ip=CN_IP, at=1,
+                   status=None)  # fmt: skip
+    refused.host = HOSTILE[1]
+    refused.error = "Connection refused"
+    zeros = flow("https://y.example-us.com/p?gaid=0", server_ip=US_IP, at=3)
+    zeros.host = HOSTILE[3]
+    session = make_session(store, "hostile-steps", [refused, zeros])
+    ids = list(flow_ids(store, session).values())
+    findings = [
+        HandFinding(ids[0], "email", value="jo@example.org"),
+        HandFinding(ids[1], "advertisingId", value="00000000-0000-0000-0000-000000000000",
+                    placeholder=True),
+    ]  # fmt: skip
+    marks = [(HOSTILE[0], T0 + 2), (HOSTILE[1], T0 + 2.5)]
+    report = summarise(store, session, findings, GeoResolver(*geo_files(tmp_path)), marks=marks)
+    opened = Opened(browser, _write(tmp_path, report))
+    page = opened.page
+    steps = page.locator("#steps").inner_text()
+    assert HOSTILE[0] in steps and HOSTILE[1] in steps
+    summary = page.locator("#summary").inner_text()
+    assert f"The phone also tried to send the e-mail address to {HOSTILE[1]}" in summary
+    assert HOSTILE[3] in page.locator("#placeholders").inner_text()
+    assert page.evaluate("() => window.__pwned === undefined")
+    assert page.locator("img").count() == 0 and page.locator("main svg").count() == 1
+    assert opened.errors == [] and opened.requests == [opened.url]
+    page.close()

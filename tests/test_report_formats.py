@@ -48,7 +48,7 @@ def test_json_follows_the_schema(store: Store, geo: GeoResolver) -> None:
     validator = jsonschema.Draft202012Validator(load_schema())
     validator.validate(document)
     assert list(document)[: len(CONTRACT_KEYS)] == list(CONTRACT_KEYS)
-    assert document["schema"] == "leakmap.report/1"
+    assert document["schema"] == "leakmap.report/2"
     finding_keys = {"flow_id", "time", "host", "server_ip", "country", "asn", "org", "owner",
                     "owner_country", "property", "location", "path", "encoding", "method",
                     "value"}
@@ -61,7 +61,11 @@ def test_json_follows_the_schema(store: Store, geo: GeoResolver) -> None:
     "breakage",
     [
         lambda d: d.pop("by_country"),
-        lambda d: d.__setitem__("schema", "leakmap.report/2"),
+        lambda d: d.__setitem__("schema", "leakmap.report/1"),
+        lambda d: d.pop("steps"),
+        lambda d: d["findings"][0].pop("step"),
+        lambda d: d["findings"][0].__setitem__("placeholder", "no"),
+        lambda d: d["by_country"].__setitem__("nowhere", d["by_country"]["CN"]),
         lambda d: d["findings"][0].__setitem__("country", "China"),
         lambda d: d["findings"][0].__setitem__("location", "somewhere"),
         lambda d: d["findings"][0].pop("encoding"),
@@ -194,3 +198,55 @@ def test_har_round_trips_through_import(store: Store, tmp_path: Path) -> None:
     assert [r.url for r in again] == ["https://a.example.org/one?q=1", "https://b.example.org/two"]
     assert again[0].request_body == b"k=v"
     assert again[0].server_ip == "127.0.0.3"
+
+
+def _relaxed_v1_schema() -> dict:
+    """The leakmap.report/1 schema with its two deliberate changes relaxed: the version string,
+    and by_country's new key "local" (a server on the local network, never "unknown" again)."""
+    path = Path(__file__).parent / "data" / "schemas" / "leakmap.report-1.schema.json"
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    schema["properties"]["schema"] = {"const": "leakmap.report/2"}
+    schema["properties"]["by_country"]["propertyNames"] = {"pattern": "^([A-Z]{2}|unknown|local)$"}
+    return schema
+
+
+def test_version_2_keeps_every_version_1_field(store: Store, geo: GeoResolver) -> None:
+    from tests.support.report import T0, US_IP
+
+    session, findings = example_session(store)
+    # Everything version 2 adds, in one session: steps, a placeholder, an undelivered request,
+    # a local server.
+    extra = [
+        flow("https://ads.example-us.com/p?gaid=0000", server_ip=US_IP, at=8),
+        flow("http://router.lan/api?mac=aa", server_ip="192.168.1.1", at=9),
+    ]
+    from analyzer.store import Limits, write_records
+
+    with store.engine.begin() as conn:
+        write_records(conn, session.id, extra, Limits(), {})
+    ids = flow_ids(store, session)
+    findings += [
+        HandFinding(ids["https://ads.example-us.com/p?gaid=0000"], "advertisingId",
+                    value="00000000-0000-0000-0000-000000000000", placeholder=True),
+        HandFinding(ids["http://router.lan/api?mac=aa"], "macAddress", value="aa:bb:cc:dd:ee:ff"),
+    ]  # fmt: skip
+    marks = [("consent shown", T0 + 2.5), ("consent refused", T0 + 4.5)]
+    document = _json(summarise(store, session, findings, geo, marks=marks))
+    jsonschema.Draft202012Validator(load_schema()).validate(document)
+    jsonschema.Draft202012Validator(_relaxed_v1_schema()).validate(document)
+    assert document["steps"] == [
+        {"label": "consent shown", "at": "2025-12-29T09:20:02.500Z"},
+        {"label": "consent refused", "at": "2025-12-29T09:20:04.500Z"},
+    ]
+    assert {f["step"] for f in document["findings"]} == {None, "consent shown", "consent refused"}
+    placeholder = next(f for f in document["findings"] if f["placeholder"])
+    assert placeholder["property"] == "advertisingId"
+    local = next(f for f in document["findings"] if f["host"] == "router.lan")
+    assert local["country"] is None and local["local"] is True  # country keeps its meaning
+    assert document["by_country"]["local"]["properties"] == ["macAddress"]
+    assert "unknown" not in document["by_country"]
+    # Property codes, never labels, in the JSON.
+    assert {f["property"] for f in document["findings"]} <= {
+        "advertisingId", "latitude", "imei", "model", "macAddress"
+    }  # fmt: skip
+    assert "Advertising ID" not in json.dumps(document["findings"])

@@ -114,12 +114,13 @@ def test_header_headline_and_sections(store: Store, geo: GeoResolver) -> None:
         "MaxMind", "Personal data went to", "China", "Singapore", "United States",
         "Property × country", "When each property first left", "Plaintext leaks",
         "pinned.example-cn.com", "client does not trust", "Methods and limitations",
-        "Natural Earth", "CHINANET-BACKBONE",
+        "Natural Earth", "CHINANET-<wbr>BACKBONE",
     ):
         assert text in page, text
     ids = parse(page).ids
     assert {"summary", "map", "matrix", "timeline", "destinations", "plaintext",
-            "blind-spots", "evidence", "methods"} <= ids
+            "blind-spots", "evidence", "methods", "methods-capture"} <= ids
+    assert "methods-import" not in ids
 
 
 def test_map_shades_countries_by_properties(store: Store, geo: GeoResolver) -> None:
@@ -134,7 +135,7 @@ def test_map_shades_countries_by_properties(store: Store, geo: GeoResolver) -> N
     assert re.search(r'<path id="map-CN" class="land l3"', page)
     assert re.search(r'<path id="map-FR" class="land"', page)
     # Singapore is too small to see: it gets a dot.
-    assert re.search(r'<circle class="dot l1"', page)
+    assert re.search(r'<circle class="dot l1 ', page)
 
 
 def test_values_masked_by_default(store: Store, geo: GeoResolver) -> None:
@@ -241,3 +242,44 @@ def test_evidence_stays_bounded_across_sections(
     assert "6 more hosts (18 findings)" in page
     assert page.count('<tr><td><a href="#ev-') == 4  # plaintext rows
     assert "14 more in the JSON and CSV reports." in page
+
+
+@pytest.mark.parametrize("failures", [1, 2])
+def test_singular_and_plural(store: Store, geo: GeoResolver, failures: int) -> None:
+    from tests.support.report import tls_failure
+
+    records = [flow("https://pinned.example-cn.com/a?id=u1", server_ip=CN_IP)]
+    records += [tls_failure("pinned.example-cn.com", CN_IP, at=n) for n in range(failures)]
+    session = make_session(store, "plural", records)
+    (flow_id,) = flow_ids(store, session).values()
+    page = render_html(summarise(store, session, [HandFinding(flow_id, "userId", value="u1")], geo))
+    text = re.sub(r"<[^>]+>", "", page)
+    text = re.sub(r"\s+", " ", text)
+    if failures == 1:
+        assert "1 TLS failure " in text and "1 TLS failures" not in text
+    else:
+        assert "2 TLS failures" in text
+    assert "1 personal property " in text and "1 finding " in text
+    assert "1 server country " in text
+    assert "1 blind spot (host not inspected)" in text
+    assert "1 of 1 destination received personal data" in text
+    assert "1 flow" in text and "1 flows" not in text
+
+
+def test_local_servers_show_as_local(store: Store, geo: GeoResolver) -> None:
+    session = make_session(
+        store,
+        "lan",
+        [flow("http://nas.home.arpa/upload?user=u7", server_ip="192.168.178.20"),
+         flow("https://log.example-cn.com/x?user=u7", server_ip=CN_IP, at=1)],
+    )  # fmt: skip
+    findings = [HandFinding(i, "userId", value="u7") for i in flow_ids(store, session).values()]
+    report = summarise(store, session, findings, geo)
+    page = render_html(report)
+    start = page.index('id="matrix-table"')
+    matrix = page[start : page.index("</table>", start)]
+    assert "<th title=\"local network\">local</th>" in matrix
+    assert "??" not in page
+    dest = page[page.index('id="dest-table"') :]
+    assert '<span class="tag local">local</span>' in dest[: dest.index("</table>")]
+    assert "The user ID went to servers in China and on the local network" in page

@@ -55,6 +55,7 @@ def test_every_format_from_a_real_capture(store: Store, capture: Path, tmp_path:
 
     page = render_html(report)
     assert page.startswith("<!doctype html>")
+    page = page.replace("<wbr>", "")  # host names wrap only after dots and hyphens
     for destination in report["destinations"][:20]:
         assert _escaped(destination["host"]) in page
 

@@ -37,7 +37,7 @@ def test_countries_destinations_and_findings(store: Store, geo: GeoResolver) -> 
     session, findings = example_session(store)
     report = summarise(store, session, findings, geo, owners=OwnerMap.load())
 
-    assert report["schema"] == "leakmap.report/1"
+    assert report["schema"] == "leakmap.report/2"
     assert report["session"]["flows"] == 5
     assert report["session"]["app"] == "Example App"
     assert report["by_country"]["CN"]["properties"] == ["advertisingId", "imei", "latitude"]
@@ -49,6 +49,8 @@ def test_countries_destinations_and_findings(store: Store, geo: GeoResolver) -> 
         "findings": 0,
         "property_counts": {},
         "allowed": None,
+        "condition": None,
+        "not_delivered": {"properties": [], "findings": 0, "flows": 0},
     }
     log = next(d for d in report["destinations"] if d["host"] == "log.example-cn.com")
     assert log["domain"] == "example-cn.com"
@@ -153,7 +155,7 @@ def test_matrix_cells_link_to_evidence(store: Store, geo: GeoResolver) -> None:
     session, findings = example_session(store)
     report = summarise(store, session, findings, geo)
     matrix = report["matrix"]
-    assert matrix["countries"][0] == "CN"
+    assert matrix["places"][0] == "CN"
     assert matrix["properties"][0] == "advertisingId"  # received by two countries
     anchors = {section["id"]: section for section in report["evidence"]}
     for prop, row in matrix["cells"].items():
@@ -225,15 +227,36 @@ def test_flows_are_streamed_and_findings_released(store: Store, geo: GeoResolver
     assert len(summariser.result()["findings"]) == 3
 
 
-def test_a_server_without_geoip_record_is_unknown(store: Store, geo: GeoResolver) -> None:
-    session = make_session(
-        store, "local", [flow("https://intranet.example.org/x", server_ip="127.0.0.99")]
-    )
+@pytest.mark.parametrize(
+    ("server_ip", "place"),
+    [
+        ("127.0.0.99", "local"),  # loopback, no record in any database
+        ("192.168.7.20", "local"),  # a private LAN address
+        ("fd00::42", "local"),  # a unique-local IPv6 address
+        ("203.0.113.50", "local"),  # documentation range: reserved, not routable
+        ("8.8.4.4", "unknown"),  # public, but the test databases have no record for it
+    ],
+)
+def test_local_servers_are_local_not_unknown(
+    store: Store, tmp_path: Path, server_ip: str, place: str
+) -> None:
+    # The test GeoIP files alone (no embedded data): a public address has no record there.
+    geo = GeoResolver(*geo_files(tmp_path), embedded=False)
+    records = [flow("https://intranet.example.org/x", server_ip=server_ip)]
+    session = make_session(store, "local", records)
     (row,) = store.iter_flows(session.id)
     report = summarise(store, session, [HandFinding(row.id, "email", value="a@b.example")], geo)
-    assert report["findings"][0]["country"] is None
-    assert "unknown" in report["by_country"]
-    assert report["headline"]["countries"] == ["unknown"]
+    (finding,) = report["findings"]
+    assert finding["country"] is None
+    assert finding["local"] is (place == "local")
+    assert list(report["by_country"]) == [place]
+    assert report["headline"]["countries"] == [place]
+    (destination,) = report["destinations"]
+    assert destination["countries"] == []
+    assert destination["local"] is (place == "local")
+    assert report["matrix"]["places"] == [place]
+    expected = "on the local network" if place == "local" else "GeoIP does not know"
+    assert expected in report["headline"]["sentences"][0]
 
 
 def test_show_values_reveals_contexts_written_masked(store: Store, geo: GeoResolver) -> None:
@@ -267,3 +290,117 @@ def test_websocket_messages_count_as_bytes_sent(store: Store, geo: GeoResolver) 
     report = summarise(store, session, [], geo)
     (destination,) = report["destinations"]
     assert 1000 < destination["bytes_sent"] < 1500
+
+
+def test_placeholders_are_listed_never_counted(store: Store, geo: GeoResolver) -> None:
+    zeros = "00000000-0000-0000-0000-000000000000"
+    session = make_session(
+        store,
+        "placeholders",
+        [
+            flow(f"https://ads.example-us.com/p?gaid={zeros}", server_ip=US_IP, at=1),
+            flow("https://t.example-cn.com/d?mac=02:00:00:00:00:00", server_ip=CN_IP, at=2),
+            flow(f"https://ads.example-us.com/p?gaid={AAID}", server_ip=US_IP, at=3),
+        ],
+    )
+    ids = list(flow_ids(store, session).values())
+    findings = [
+        HandFinding(ids[0], "advertisingId", value=zeros, placeholder=True),
+        HandFinding(ids[1], "macAddress", value="02:00:00:00:00:00", placeholder=True),
+        HandFinding(ids[2], "advertisingId", value=AAID),
+    ]
+    report = summarise(store, session, findings, geo)
+
+    # The JSON keeps them, flagged.
+    flagged = [f for f in report["findings"] if f["placeholder"]]
+    assert [(f["property"], f["placeholder_kind"]) for f in flagged] == [
+        ("advertisingId", "all zeros"), ("macAddress", "02:00:00:00:00:00")
+    ]  # fmt: skip
+    # Never counted as the person's data.
+    assert report["by_country"]["US"]["properties"] == ["advertisingId"]
+    assert report["by_country"]["US"]["findings"] == 1
+    assert report["by_country"]["CN"]["properties"] == []
+    assert "macAddress" not in report["matrix"]["cells"]
+    assert report["matrix"]["cells"]["advertisingId"]["US"]["count"] == 1
+    headline = report["headline"]
+    assert (headline["findings"], headline["properties"], headline["placeholders"]) == (1, 1, 2)
+    assert headline["countries"] == ["US"]
+    assert [e["property"] for e in report["first_left"]] == ["advertisingId"]
+    assert report["first_left"][0]["time"] == "2025-12-29T09:20:03.000Z"
+    cn = next(d for d in report["destinations"] if d["host"] == "t.example-cn.com")
+    assert cn["properties"] == [] and cn["placeholders"] == ["macAddress"]
+    # Shown as what they are.
+    listed = {(p["property"], p["kind"], p["count"]) for p in report["placeholders"]}
+    assert listed == {("advertisingId", "all zeros", 1), ("macAddress", "02:00:00:00:00:00", 1)}
+    assert any(
+        s.startswith("The advertising ID was sent as all zeros: a placeholder")
+        and "ad tracking limited" in s
+        for s in headline["sentences"]
+    )
+
+
+@pytest.mark.parametrize(
+    "mapped",
+    [
+        "::ffff:127.0.0.2",  # IPv4-mapped
+        "64:ff9b::7f00:2",  # NAT64 (RFC 6052 well-known prefix)
+        "2002:7f00:2::1",  # 6to4
+    ],
+)
+def test_translated_server_addresses_show_both(
+    store: Store, geo: GeoResolver, mapped: str
+) -> None:
+    # The phone connected to an IPv6 address; GeoIP looked up the IPv4 address inside it.
+    session = make_session(
+        store, "mapped", [flow(f"https://log.example-cn.com/c?id={AAID}", server_ip=mapped)]
+    )
+    (flow_id,) = flow_ids(store, session).values()
+    report = summarise(store, session, [HandFinding(flow_id, "advertisingId", value=AAID)], geo)
+    (finding,) = report["findings"]
+    assert finding["server_ip"] == mapped  # the address connected to
+    assert finding["lookup_ip"] == "127.0.0.2"  # the address looked up
+    assert finding["country"] == "CN"
+    (destination,) = report["destinations"]
+    assert destination["server_ips"] == [mapped]
+    assert destination["lookup_ips"] == {mapped: "127.0.0.2"}
+    example = report["evidence"][0]["hosts"][0]["examples"][0]
+    assert (example["server_ip"], example["lookup_ip"]) == (mapped, "127.0.0.2")
+    from analyzer.report.html import render_html
+
+    page = render_html(report)
+    shown = f'<span class="ip">{mapped}</span> <span class="muted small">(looked up as 127.0.0.2)'
+    assert shown in page
+    # An ordinary address is its own looked-up address: nothing extra is said.
+    session = make_session(
+        store, "plain", [flow(f"https://log.example-cn.com/c?id={AAID}", server_ip=CN_IP)]
+    )
+    (flow_id,) = flow_ids(store, session).values()
+    report = summarise(store, session, [HandFinding(flow_id, "advertisingId", value=AAID)], geo)
+    assert report["findings"][0]["lookup_ip"] is None
+
+
+def test_policy_conditions_follow_the_findings(store: Store, geo: GeoResolver) -> None:
+    from analyzer.policy import Condition
+
+    session, findings = example_session(store)
+    policy = Policy(
+        name="eu-plus",
+        countries=frozenset({"DE", "US"}),
+        conditions=(("US", Condition("only organisations certified under a framework")),),
+    )
+    report = summarise(store, session, findings, geo, policy=policy, owners=OwnerMap.load())
+    us = [f for f in report["findings"] if f["country"] == "US"]
+    assert us and all(f["allowed"] is True for f in us)
+    assert {f["condition"] for f in us} == {"only organisations certified under a framework"}
+    assert {f["condition"] for f in report["findings"] if f["country"] == "CN"} == {None}
+    condition = "only organisations certified under a framework"
+    assert report["by_country"]["US"]["condition"] == condition
+    assert report["matrix"]["cells"]["advertisingId"]["US"]["condition"]
+    assert report["policy"]["findings_conditional"] == len(us)
+    (conditional,) = report["policy"]["conditional"]
+    assert conditional["country"] == "US"
+    assert conditional["hosts"] == ["ads.tracker.test"]
+    assert conditional["hosts_without_owner"] == ["ads.tracker.test"]
+    section = next(s for s in report["evidence"] if s["country"] == "US")
+    assert section["condition"] == "only organisations certified under a framework"
+    assert report["headline"]["conditional"] == len(us)

@@ -44,7 +44,8 @@ _EPILOG = (
         "  leakmap diff app-6.2 app-6.3\n"
         "  leakmap diff app-6.2 app-6.3 --format json -o diff.json\n"
         "  leakmap diff app-6.2 app-6.3 --policy eu-adequacy \\\n"
-        "      --fail-on new-country --fail-on property:imei --fail-on outside-policy"
+        "      --fail-on new-country --fail-on property:imei --fail-on outside-policy\n"
+        "  leakmap diff app-6.2 app-6.3 --fail-on before-consent:advertisingId"
     )
 )
 
@@ -66,7 +67,7 @@ def diff_command(
     policy: PolicyOption = None,
     fmt: Annotated[
         DiffFormat,
-        typer.Option("--format", help="html: a page in reports/ (or -o); json: leakmap.diff/1."),
+        typer.Option("--format", help="html: a page in reports/ (or -o); json: leakmap.diff/2."),
     ] = DiffFormat.html,
     output: Annotated[
         Path | None,
@@ -90,7 +91,8 @@ def diff_command(
     """Compare two sessions: new and gone countries, owners, domains, hosts and properties.
 
     Both sessions are analysed with the same options. Destinations are matched by host, then by
-    registrable domain, then by owner, so renamed CDN hosts do not show up as new leaks. Prints a
+    registrable domain, then by owner, so renamed CDN hosts do not show up as new leaks. The same
+    steps of both (leakmap mark, by label) are compared, and what left before consent. Prints a
     short summary and writes an HTML page (same style as the session report) or JSON.
 
     OLD_SESSION or NEW_SESSION may also be a saved report (a file ending in .json, written by
@@ -221,9 +223,11 @@ def _read_report(path: Path) -> dict[str, Any]:
         document = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
         raise LeakmapError(f"report {path} is not JSON: {error}") from None
-    if not isinstance(document, dict) or document.get("schema") != "leakmap.report/1":
+    from analyzer.diff import REPORT_SCHEMAS
+
+    if not isinstance(document, dict) or document.get("schema") not in REPORT_SCHEMAS:
         raise LeakmapError(
-            f"{path} is not a leakmap.report/1 document (write one with "
+            f"{path} is not a leakmap.report/1 or /2 document (write one with "
             "leakmap report SESSION --format json -o FILE)"
         )
     return document

@@ -24,6 +24,10 @@ from analyzer.cli.common import (
 )
 from analyzer.errors import LeakmapError
 
+# The formats `leakmap report` writes (analyzer.report.FORMATS; repeated here so that --help does
+# not import the renderers).
+FORMATS = ("html", "json", "csv", "har")
+
 
 @app.command("report")
 def report_command(
@@ -38,7 +42,7 @@ def report_command(
         typer.Option(
             "--format",
             "-f",
-            help="html: the researcher's report; json: leakmap.report/1; csv: one row per "
+            help="html: the researcher's report; json: leakmap.report/2; csv: one row per "
             "finding; har: HAR 1.2 of all flows (for TrackHAR and other tools).",
         ),
     ] = "html",
@@ -59,9 +63,13 @@ def report_command(
 ) -> None:
     """Report which personal data a session sent to which countries, with evidence.
 
+    The report files every finding under the step (leakmap mark) in which its flow started and
+    says what left before consent. Without --profile, the device profile stored with the session
+    (capture --profile auto) is used, if there is one; the report's Methods say which.
+
     Example: leakmap report meitu-10.2 --profile lab-pixel.toml --policy eu-adequacy
     """
-    from analyzer.report import FORMATS, default_path, write_report
+    from analyzer.report import default_path, write_report
     from analyzer.store import Store
 
     fmt = fmt.lower()

@@ -1,4 +1,5 @@
-"""``--format csv``: one row per finding, the same columns as the JSON findings.
+"""``--format csv``: one row per finding, the same columns as the JSON findings (those of
+``leakmap.report/1`` first, in their order; then those /2 added).
 
 Captured values may start with ``=``, ``+``, ``-`` or ``@``; a spreadsheet would run them as
 formulas, so such cells get a leading apostrophe (the usual CSV-injection guard).
@@ -29,6 +30,13 @@ COLUMNS = (
     "scheme",
     "plaintext",
     "allowed",
+    # leakmap.report/2
+    "step",
+    "delivered",
+    "placeholder",
+    "local",
+    "lookup_ip",
+    "condition",
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

@@ -13,14 +13,17 @@ import functools
 import hashlib
 import json
 import math
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from analyzer import __version__
+from analyzer.summary import words
+from analyzer.summary.common import place_order
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -33,8 +36,12 @@ MAX_HOSTS_PER_SECTION = 40  # evidence host groups shown per (property, country)
 MAX_HOST_GROUPS = 2000  # evidence host groups in the whole page
 MAX_EXAMPLES = 3000  # example requests in the whole page (at least one per group while it lasts)
 PAGE_SIZE = 25
+MAX_STEPS = 200  # steps shown (each with its table); the JSON keeps all
 # Shading of the map: how many distinct personal properties a country received.
 BUCKETS = ((1, 1), (2, 2), (3, 4), (5, 8), (9, math.inf))
+# A host or company name segment longer than this (between dots, hyphens or spaces) may break
+# anywhere: the last resort, so that one hostile 200-character label cannot widen a table.
+LONG_SEGMENT = 40
 
 
 def content_security_policy(style: str, script: str) -> str:
@@ -60,8 +67,24 @@ def environment() -> Environment:
     env.filters["size"] = format_bytes
     env.filters["country"] = country_name
     env.filters["num"] = lambda n: f"{n:,}" if isinstance(n, int) else ("" if n is None else n)
+    env.filters["plural"] = words.plural
+    env.filters["label"] = words.property_label
+    env.filters["describe"] = words.property_description
+    env.filters["name"] = breakable
     env.globals["country_name"] = country_name
     return env
+
+
+def breakable(text: object) -> Markup:
+    """A host or company name, escaped, that wraps only after its dots and hyphens (``<wbr>``)
+    and at spaces, never inside a word; a segment longer than ``LONG_SEGMENT`` characters gets
+    the class ``long`` (the CSS lets it break anywhere, as a last resort)."""
+    raw = "" if text is None else str(text)
+    escaped = str(escape(raw))  # entities (&amp; &lt; &#34;) hold no dots or hyphens
+    html = escaped.replace(".", ".<wbr>").replace("-", "-<wbr>")
+    longest = max((len(part) for part in re.split(r"[.\-\s]", raw)), default=0)
+    css = "nm long" if longest > LONG_SEGMENT else "nm"
+    return Markup(f'<span class="{css}">{html}</span>')
 
 
 def render_page(
@@ -90,8 +113,19 @@ def render_page(
 def render_html(report: dict[str, Any]) -> str:
     """The session report page of a report dict from :func:`analyzer.summary.build_report`."""
     destinations = report["destinations"]
-    country_anchor = {code: f"cty-{n}" for n, code in enumerate(sorted(report["by_country"]), 1)}
+    by_owner = report.get("by_owner_country") or {}
+    keys = sorted(
+        set(report["by_country"]) | set(by_owner),
+        key=lambda k: place_order(
+            k, len((report["by_country"].get(k) or {}).get("properties", []))
+        ),
+    )
+    country_anchor = {code: f"cty-{n}" for n, code in enumerate(keys, 1)}
+    places = [
+        {"key": k, "server": report["by_country"].get(k), "owner": by_owner.get(k)} for k in keys
+    ]
     evidence = _bounded_evidence(report["evidence"])
+    tables = ("plaintext", "tls_failures", "connections", "placeholders")
     return render_page(
         "report.html.j2",
         {
@@ -100,13 +134,11 @@ def render_html(report: dict[str, Any]) -> str:
             "headline": report["headline"],
             "destinations": destinations[:MAX_DESTINATION_ROWS],
             "destinations_hidden": max(0, len(destinations) - MAX_DESTINATION_ROWS),
-            "rows": {
-                key: report[key][:MAX_ROWS] for key in ("plaintext", "tls_failures", "connections")
-            },
-            "rows_hidden": {
-                key: max(0, len(report[key]) - MAX_ROWS)
-                for key in ("plaintext", "tls_failures", "connections")
-            },
+            "rows": {key: report.get(key, [])[:MAX_ROWS] for key in tables},
+            "rows_hidden": {key: max(0, len(report.get(key, [])) - MAX_ROWS) for key in tables},
+            "places": places,
+            "steps": (report.get("by_step") or [])[:MAX_STEPS],
+            "steps_hidden": max(0, len(report.get("by_step") or []) - MAX_STEPS),
             "evidence": evidence,
             "world": world_map(report),
             "country_anchor": country_anchor,
@@ -119,13 +151,36 @@ def render_html(report: dict[str, Any]) -> str:
 
 
 def world_map(report: dict[str, Any]) -> dict[str, Any]:
-    """Countries of the map with the shading class of each, and the legend."""
+    """The map of a report dict: see :func:`map_data` (server view from ``by_country``, owner
+    view from ``by_owner_country``)."""
+    return map_data(report["by_country"], report.get("by_owner_country") or {})
+
+
+def map_data(
+    by_country: dict[str, dict[str, Any]], by_owner_country: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """Countries of the world map with their shading in both views, and the legend.
+
+    ``by_country``/``by_owner_country``: ``{place: {"properties": [...], "flows": n,
+    "allowed": bool | None}}`` as the report has them (places are ISO codes, ``local`` and
+    ``unknown``). Each country gets ``properties``, ``flows``, ``level`` (0-5, None without
+    traffic) and ``outside`` for the server view (the old keys), and ``owner_properties`` and
+    ``owner_level`` for the operators' home countries. Places not drawn (``local``,
+    ``unknown``, tiny territories) are listed in ``unplaced``/``owner_unplaced``.
+    """
     geometry = _world()
-    received = {code: entry for code, entry in report["by_country"].items() if entry.get("flows")}
+    received = {code: entry for code, entry in by_country.items() if entry.get("flows")}
+    owned = {
+        code: entry
+        for code, entry in by_owner_country.items()
+        if entry.get("flows") or entry.get("properties")
+    }
     shapes = []
     for country in geometry["countries"]:
         entry = received.get(country["id"])
         count = len(entry["properties"]) if entry else 0
+        owner = owned.get(country["id"])
+        owner_count = len(owner["properties"]) if owner else 0
         shapes.append(
             {
                 **country,
@@ -133,10 +188,11 @@ def world_map(report: dict[str, Any]) -> dict[str, Any]:
                 "flows": entry["flows"] if entry else 0,
                 "level": _level(count) if entry else None,
                 "outside": bool(entry and count and entry.get("allowed") is False),
+                "owner_properties": owner_count,
+                "owner_level": _level(owner_count) if owner else None,
             }
         )
     drawn = {c["id"] for c in geometry["countries"]}
-    unplaced = sorted(code for code in received if code not in drawn)
     legend = [
         {
             "level": n + 1,
@@ -149,15 +205,15 @@ def world_map(report: dict[str, Any]) -> dict[str, Any]:
         "outline": geometry["outline"],
         "attribution": geometry["attribution"],
         "countries": shapes,
-        "unplaced": unplaced,
+        "unplaced": sorted(code for code in received if code not in drawn),
+        "owner_unplaced": sorted(code for code in owned if code not in drawn),
         "legend": legend,
     }
 
 
 def country_name(code: str | None) -> str:
-    if not code or code == "unknown":
-        return "unknown"
-    return _names().get(code, code)
+    """A place key's name: "China", "local network", "unknown"."""
+    return words.country_name(code)
 
 
 def format_time(value: str | None) -> str:
@@ -225,11 +281,6 @@ def _bounded_evidence(sections: list[dict[str, Any]]) -> list[dict[str, Any]]:
 @functools.cache
 def _world() -> dict[str, Any]:
     return json.loads(WORLD.read_text(encoding="utf-8"))
-
-
-@functools.cache
-def _names() -> dict[str, str]:
-    return {c["id"]: c["name"] for c in _world()["countries"]}
 
 
 @functools.cache

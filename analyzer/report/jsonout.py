@@ -1,8 +1,10 @@
-"""``--format json``: the ``leakmap.report/1`` document of docs/report.md (schema in
+"""``--format json``: the ``leakmap.report/2`` document of docs/report.md (schema in
 ``analyzer/data/report.schema.json``).
 
-The HTML-only parts of the report dict (evidence excerpts, matrix, map) are left out: the JSON
-carries every finding and destination, which is what other scripts consume.
+The HTML-only parts of the report dict (evidence excerpts, matrices, map) are left out: the JSON
+carries every finding and destination, which is what other scripts consume. Version 2 keeps
+every field of version 1 with its meaning (consumers of /1 read it unchanged) and adds steps,
+placeholders, delivery, local servers, policy conditions and the operators' countries.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ CONTRACT_KEYS = (
     "destinations",
     "by_country",
     "tls_failures",
+    "steps",
 )
 EXTRA_KEYS = (
     "generated_at",
@@ -30,6 +33,11 @@ EXTRA_KEYS = (
     "notes",
     "headline",
     "first_left",
+    "by_owner_country",
+    "by_step",
+    "consent",
+    "placeholders",
+    "methods",
 )
 
 

@@ -173,7 +173,7 @@ def write_har(path: Path, requests: Sequence[HarRequest]) -> Path:
     return path
 
 
-# --- the leakmap.diff/1 document, as a JSON Schema the tests validate output against -------------
+# --- the leakmap.diff/2 document, as a JSON Schema the tests validate output against -------------
 
 # The contract lives in the package, next to the report's schema.
 DIFF_SCHEMA: dict[str, Any] = json.loads(
@@ -182,7 +182,7 @@ DIFF_SCHEMA: dict[str, Any] = json.loads(
 
 
 def validate_diff(document: dict[str, Any]) -> None:
-    """Raise jsonschema.ValidationError when ``document`` is not a leakmap.diff/1 document."""
+    """Raise jsonschema.ValidationError when ``document`` is not a leakmap.diff/2 document."""
     import jsonschema
 
     jsonschema.validate(document, DIFF_SCHEMA)

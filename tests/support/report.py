@@ -150,6 +150,7 @@ class HandFinding:
     value: str | None = None
     context: str | None = None
     explanation: str | None = None
+    placeholder: bool = False
 
 
 def example_session(store: Store, name: str = "example") -> tuple[SessionInfo, list[HandFinding]]:
