@@ -118,6 +118,10 @@ def test_an_iana_zone_is_telling_under_any_key() -> None:
         ("data_network_type", "NETWORK_TYPE_NR"),
         ("net_status", "5G"),
         ("effectiveType", "4g"),
+        ("mobile_network", 13),  # the radio's network: TelephonyManager's enum
+        ("cellularNetwork", "0"),
+        ("dataNetwork", -1),
+        ("net", "HSPA+"),
     ],
 )
 def test_network_types(key: str, value: object) -> None:
@@ -130,7 +134,11 @@ def test_network_types(key: str, value: object) -> None:
         {"network": "https://ads.example-net.com/v1"},
         {"network": 3},  # a bare network name with a number: an ad network's ID
         {"network_type": 77},  # out of every documented enum
+        {"mobile_network": 24},  # past NETWORK_TYPE_NR (20)
+        {"mobile_network_code": 13},  # the MNC: the operator, not the network kind
         {"connection": "keep-alive"},
+        {"ad_network": 4},
+        {"connection_count": 3},
     ],
 )
 def test_network_decoys(body: dict[str, Any]) -> None:
