@@ -1,5 +1,5 @@
 """Formats in free text, without a field name: e-mail, IMEI, MAC, push token, maker, model, OS
-name, locale, IANA zone.
+name (and version), OS build, locale, IANA zone and GMT offset, network kind.
 
 Pattern findings need no name: the value's form tells (confidence 0.5-0.7). Descriptive kinds
 (maker, model, OS name, locale, zone) are skipped under keys whose words say the value is about
@@ -21,14 +21,17 @@ from analyzer.detect.aliases import table, words_of
 from analyzer.detect.checks import mark
 from analyzer.detect.formats import EMAIL, FCM_TOKEN, FILE_SUFFIXES, GCM_TOKEN, is_imei, mac_bare
 from analyzer.detect.formats_device import (
+    ANDROID_BUILD,
     ANDROID_MODEL,
     APPLE_MODEL,
     MANUFACTURERS,
     maker_of_model,
     manufacturer_in,
 )
+from analyzer.detect.formats_locale import telling_network_word
 from analyzer.detect.memo import ValueMemo, by_value, joined
 from analyzer.detect.names import Candidate
+from analyzer.detect.records import record_candidates
 
 _IMEI_WHY = "15 digits with a valid Luhn check digit and an IMEI reporting-body prefix"
 _EMAIL_AT = re.compile(r"(?<![A-Za-z0-9._%+\-])" + EMAIL.pattern)
@@ -54,6 +57,17 @@ _MODEL = re.compile(r"\x00(?:" + APPLE_MODEL.pattern + "|" + ANDROID_MODEL.patte
 # A whole value that is an OS name, or a locale (language_REGION: "de_DE", "pt-BR"): telling
 # without a field name (unnamed protobuf fields, vendors' own keys). Case as systems write them.
 _SYSTEM = re.compile(r"\x00(?:[Aa]ndroid|ANDROID|iOS|IOS|ios|iPadOS|HarmonyOS)(?=\x00)")
+# An OS name with its version in one value ("Android 11", "iOS 14.8", "iPadOS_17.2",
+# "HarmonyOS 4.0", "Android12"): both the name and the version. Written together, only a
+# major version: "android5.9.0", "ios-7.1.0" and "android/3.2" are how SDKs name their builds.
+_SYSTEM_VERSION = re.compile(
+    r"\x00(?:[Aa]ndroid|ANDROID|iOS|IOS|ios|iPadOS|iPhone OS|HarmonyOS|watchOS|tvOS|visionOS)"
+    r"(?:[ _]v?\d{1,2}(?:[._]\d{1,3}){0,3}|\d{1,2})(?=\x00)"
+)
+_MAJOR = re.compile(r"\d+")
+# An Android build ID ("UP1A.231005.007", "Build/TQ3A.230901.001"; source.android.com's build
+# numbers): a form nothing else has.
+_BUILD = re.compile(r"\x00(?:Build/)?" + ANDROID_BUILD.pattern + r"(?=\x00)")
 _LOCALE = re.compile(r"\x00[a-z]{2}[_-][A-Z]{2}(?=\x00)")
 # A push token anywhere (FCM's "<id>:APA91b..." or a bare legacy GCM token), whole tokens only.
 _PUSH = re.compile(
@@ -61,10 +75,24 @@ _PUSH = re.compile(
 )
 # A whole value that is an IANA zone name ("Europe/Berlin", "America/Argentina/Buenos_Aires").
 _ZONE = re.compile(r"\x00([A-Z][A-Za-z_\-]+/[A-Za-z_\-+0-9]+(?:/[A-Za-z_\-]+)?)(?=\x00)")
+# A whole value that is a GMT/UTC offset as Java's TimeZone.getDisplayName and custom zone IDs
+# write it ("GMT+08:00", "UTC-03:00", "GMT+0530").
+_OFFSET = re.compile(r"\x00(?:GMT|UTC)[+\-\u2212](?:1[0-4]|0?\d)(?::?(?:00|15|30|45))?(?=\x00)")
+# A whole value that names a network kind (see formats_locale.TELLING_NETWORK_WORDS): a cheap
+# filter in C, each match confirmed by telling_network_word.
+_NETWORK = re.compile(
+    r"(?i)\x00(?:ctradioaccesstechnology|network[_ ]?type[_ ]?|type_|transport_)?"
+    r"(?:wi-?fi|wwan|cellular|lte(?:[_ ]?ca|\+)?|[2-5]g\+?|5g[_ -]?n?sa|slow-?2g|nr[_ ]?n?sa"
+    r"|gprs|umts|hspa\+?|hspap|hs[du]pa|ehrpd|evdo(?:[_ ]?[0ab])?|cdma ?-? ?evdo ?rev\.? ?[0ab]"
+    r"|cdmaevdorev[0ab]|cdma1x|(?:cdma ?-? ?)?1xrtt|wcdma|td[_-]?scdma|iwlan|wimax"
+    r"|not[_ ]?reachable|reachable ?via ?(?:wi-?fi|wwan)|(?:mobile|cellular)[_ ]?(?:lte|[2-5]g)"
+    r"|(?<=[_y])(?:edge|cdma|gsm|iden|nr|mobile|ethernet|bluetooth|vpn|wlan))(?=\x00)"
+)
 
 
 def pattern_candidates(fields: Sequence[Field]) -> list[Candidate]:
-    """Formats in free text: e-mail addresses, IMEIs, MACs, makers and model identifiers.
+    """Formats in free text: e-mail addresses, IMEIs, MACs, makers, models, OS names and builds,
+    locales, zones, network kinds; and what unnamed device records hold (:mod:`records`).
 
     What a value holds depends on the value alone, and a session repeats most of its values
     (the device's model, event names, flags) in thousands of flows: each distinct value is
@@ -94,14 +122,32 @@ def pattern_candidates(fields: Sequence[Field]) -> list[Candidate]:
     for kind in _KINDS:
         for field, start, end in by_kind.get(kind, ()):
             _candidates(out, kind, field, start, end)
+    if len(out) > 1:
+        out.extend(record_candidates(fields, out))
     return out
 
 
-_KINDS = ("email", "imei", "mac", "push", "maker", "model", "system", "locale", "zone")
+_KINDS = (
+    "email",
+    "imei",
+    "mac",
+    "push",
+    "maker",
+    "model",
+    "system",
+    "system_version",
+    "build",
+    "locale",
+    "zone",
+    "offset",
+    "network",
+)
 # Kinds that describe a device, and keys whose words say the value names something else
 # (an ad's locale, an image's maker): an app store channel
 # named after a maker ("channel": "huawei"), the platform of an SDK's own library ("mp_lib").
-_DESCRIPTIVE = frozenset({"maker", "model", "system", "locale", "zone"})
+_DESCRIPTIVE = frozenset(
+    {"maker", "model", "system", "system_version", "build", "locale", "zone", "offset", "network"}
+)
 _NOT_THE_DEVICE = frozenset(
     {
         "channel",
@@ -155,6 +201,15 @@ def _not_the_device(rules: Any) -> frozenset[str]:
     return words
 
 
+def _about_something_else(field: Field) -> bool:
+    """Whether the field's key or its parent's says the value describes something other than the
+    device ("channel": "huawei", "video": {"preload": "wifi"})."""
+    blocked = _not_the_device(table())
+    if blocked.intersection(words_of(field.key)):
+        return True
+    return bool(field.parent) and not blocked.isdisjoint(words_of(field.parent))
+
+
 def _candidates(out: list[Candidate], kind: str, field: Field, start: int, end: int) -> None:
     found = field.value[start:end]
 
@@ -173,7 +228,7 @@ def _candidates(out: list[Candidate], kind: str, field: Field, start: int, end: 
             )
         )
 
-    if kind in _DESCRIPTIVE and _not_the_device(table()) & set(words_of(field.key)):
+    if kind in _DESCRIPTIVE and _about_something_else(field):
         return
     if kind == "email":
         add("email", 0.7, "an e-mail address in the text")
@@ -207,10 +262,21 @@ def _candidates(out: list[Candidate], kind: str, field: Field, start: int, end: 
             add("manufacturer", 0.5, f"the model identifier names the maker {maker}")
     elif kind == "system":
         add("osName", 0.5, "the whole value is the name of a phone operating system")
+    elif kind == "system_version":
+        if int(_MAJOR.search(found).group()) <= 40:  # type: ignore[union-attr]
+            why = "the whole value is a phone operating system's name and version"
+            add("osName", 0.5, why)
+            add("osVersion", 0.5, why)
+    elif kind == "build":
+        add("osVersion", 0.6, "the whole value is an Android build ID (it pins the OS version)")
     elif kind == "locale":
         add("language", 0.5, "the whole value is a locale (language_REGION)")
     elif kind == "zone":
         add("timezone", 0.6, "the whole value is an IANA time zone name (tz database)")
+    elif kind == "offset":
+        add("timezone", 0.5, "the whole value is a GMT/UTC offset ('GMT+08:00')")
+    elif kind == "network" and telling_network_word(found):
+        add("networkConnectionType", 0.5, "the whole value names a kind of network")
 
 
 def _spans(text: str) -> list[tuple[str, int, int]]:
@@ -259,8 +325,18 @@ def _spans(text: str) -> list[tuple[str, int, int]]:
         spans.append(("model", match.start() + 1, match.end()))
     for match in _SYSTEM.finditer(text):
         spans.append(("system", match.start() + 1, match.end()))
+    for match in _SYSTEM_VERSION.finditer(text):
+        spans.append(("system_version", match.start() + 1, match.end()))
+    if "." in text:
+        for match in _BUILD.finditer(text):
+            spans.append(("build", match.start() + 1, match.end()))
     for match in _LOCALE.finditer(text):
         spans.append(("locale", match.start() + 1, match.end()))
+    if "GMT" in text or "UTC" in text:
+        for match in _OFFSET.finditer(text):
+            spans.append(("offset", match.start() + 1, match.end()))
+    for match in _NETWORK.finditer(text):
+        spans.append(("network", match.start() + 1, match.end()))
     if "APA91b" in text:
         for match in _PUSH.finditer(text):
             spans.append(("push", match.start(), match.end()))
