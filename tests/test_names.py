@@ -214,6 +214,8 @@ def test_os_version_decoys(body: dict[str, Any]) -> None:
         ({"device": {"root": False}}, "device.root", "isRooted"),
         ({"env": {"is_simulator": True}}, "env.is_simulator", "isEmulator"),
         ({"runningOnEmulator": "false"}, "runningOnEmulator", "isEmulator"),
+        ({"isAVD": "true"}, "isAVD", "isEmulator"),  # Android Virtual Device
+        ({"device": {"is_jb": 0}}, "device.is_jb", "isRooted"),  # rootless jailbreaks: /var/jb
     ],
 )
 def test_rooted_jailbroken_and_emulator_flags(body: dict[str, Any], path: str, prop: str) -> None:
@@ -222,6 +224,7 @@ def test_rooted_jailbroken_and_emulator_flags(body: dict[str, Any], path: str, p
 
 def test_flag_decoys() -> None:
     assert found({"root": "true", "emulator_version": "34.1.9", "jailbreak": "maybe"}) == set()
+    assert found({"avd_version": "31.3.10", "jb_count": 3}) == set()
 
 
 @pytest.mark.parametrize(
