@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 
 from analyzer.detect import Detector, Finding
+from analyzer.detect.formats_device import MANUFACTURERS
+from analyzer.detect.formats_locale import TELLING_NETWORK_WORDS
 
 DETECTOR = Detector()
 
@@ -105,6 +107,55 @@ def test_gmt_offset_decoys(value: str) -> None:
 def test_a_network_kind_is_telling_alone(value: str) -> None:
     assert found({"c": value}) == {("c", "networkConnectionType")}
     assert found({"props": {"acc": value}}) == {("props.acc", "networkConnectionType")}
+
+
+@pytest.mark.parametrize("maker", sorted(MANUFACTURERS))
+def test_the_maker_pattern_reaches_every_maker(maker: str) -> None:
+    # The look-ahead on first and second letters must let every maker of the list through.
+    assert ("k1", "manufacturer") in found({"k1": maker.title()})
+
+
+@pytest.mark.parametrize(
+    ("value", "prop"),
+    [
+        ("iPhone15,4", "model"),
+        ("iPad13,16", "model"),
+        ("Watch6,2", "model"),
+        ("AppleTV14,1", "model"),
+        ("SM-S921B", "model"),
+        ("Pixel 8a", "model"),
+        ("sdk_gphone64_x86_64", "model"),
+        ("Redmi Note 13", "model"),
+        ("POCO F6", "model"),
+        ("CPH2581", "model"),
+        ("RMX3870", "model"),
+        ("VOG-L29", "model"),
+        ("android", "osName"),
+        ("ANDROID", "osName"),
+        ("iOS", "osName"),
+        ("IOS", "osName"),
+        ("iPadOS", "osName"),
+        ("HarmonyOS", "osName"),
+        ("watchOS 10.4", "osVersion"),
+        ("tvOS 17.4", "osVersion"),
+        ("visionOS 1.1", "osVersion"),
+        ("iPhone OS 16_7", "osVersion"),
+    ],
+)
+def test_model_and_system_patterns_reach_every_form(value: str, prop: str) -> None:
+    assert ("k2", prop) in found({"k2": value})
+
+
+@pytest.mark.parametrize("word", sorted(TELLING_NETWORK_WORDS))
+def test_the_pattern_reaches_every_telling_network_word(word: str) -> None:
+    # The pattern's cheap filter must let through each word the format check calls telling.
+    assert found({"c": word.upper()}) == {("c", "networkConnectionType")}
+
+
+def test_network_kinds_in_text_whose_lower_case_changes_length() -> None:
+    # "İ" lower-cases to two characters: the pattern then reads the text in its own case.
+    body = {"city": "İzmir", "c": "Wi-Fi", "d": "LTE"}
+    assert found(body) >= {("c", "networkConnectionType"), ("d", "networkConnectionType")}
 
 
 @pytest.mark.parametrize(

@@ -47,13 +47,14 @@ def record_candidates(fields: Sequence[Field], found: Sequence[Candidate]) -> li
     kinds: dict[tuple[str, str], set[str]] = {}
     members: dict[tuple[str, str], set[str]] = {}
     for candidate in found:
-        if candidate.method != "pattern" or candidate.prop not in FACTS:
-            continue
-        record, unnamed = _member(candidate.field.path)
+        path = candidate.field.path
+        if not path[-1:].isdigit() or candidate.prop not in FACTS:
+            continue  # (all of ``found`` are pattern candidates)
+        record, unnamed = _member(path)
         if unnamed:
             place = (candidate.field.location, record)
             kinds.setdefault(place, set()).add(candidate.prop)
-            members.setdefault(place, set()).add(candidate.field.path)
+            members.setdefault(place, set()).add(path)
     records = {
         place: props
         for place, props in kinds.items()
