@@ -6,7 +6,16 @@ from __future__ import annotations
 import pytest
 
 from analyzer.detect import lookups
-from analyzer.detect.formats_locale import carrier, language, mcc, network, network_code, timezone
+from analyzer.detect.formats_locale import (
+    carrier,
+    language,
+    mcc,
+    network,
+    network_code,
+    network_word,
+    telling_network_word,
+    timezone,
+)
 from analyzer.detect.placeholders import placeholder
 
 
@@ -61,17 +70,60 @@ def test_timezone(value: str, ok: bool) -> None:
         ("NETWORK_TYPE_LTE", True),
         ("CTRadioAccessTechnologyNRNSA", True),
         ("slow-2g", True),
+        ("HSPA+", True),  # NetworkInfo.getSubtypeName
+        ("CDMA - EvDo rev. A", True),
+        ("CTRadioAccessTechnologyCDMAEVDORev0", True),
+        ("CTRadioAccessTechnologyeHRPD", True),
+        ("TRANSPORT_CELLULAR", True),  # NetworkCapabilities
+        ("wiredEthernet", True),  # NWInterface.InterfaceType
+        ("LTE_CA", True),
         ("fast", False),
         ("13", False),
+        ("typewriter", False),
+        ("wifi" * 13, False),  # longer than any network word
     ],
 )
 def test_network_words(value: str, ok: bool) -> None:
     assert bool(network("networkConnectionType", value)) is ok
 
 
-def test_network_enums_only_under_type_names() -> None:
-    assert network_code("x", "13") == [("networkConnectionType", "13")]
-    assert network_code("x", "-1") and not network_code("x", "31")
+@pytest.mark.parametrize(
+    ("value", "word", "telling"),
+    [
+        ("Wi-Fi", "wifi", True),
+        ("LTE", "lte", True),
+        ("5G_NSA", "5gnsa", True),
+        ("ReachableViaWWAN", "reachableviawwan", True),
+        ("NETWORK_TYPE_EDGE", "edge", True),  # a platform constant says what it is
+        ("TYPE_MOBILE", "mobile", True),
+        ("Edge", "edge", False),  # also a browser
+        ("mobile", "mobile", False),  # also a form factor
+        ("none", "none", False),
+        ("GSM", "gsm", False),  # also a phone type (TelephonyManager.PHONE_TYPE_GSM)
+        ("Vodafone", None, False),
+    ],
+)
+def test_telling_network_words(value: str, word: str | None, telling: bool) -> None:
+    assert network_word(value) == word
+    assert telling_network_word(value) is telling
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        ("-1", True),  # ConnectivityManager.TYPE_NONE
+        ("0", True),  # TYPE_MOBILE, NETWORK_TYPE_UNKNOWN
+        ("13", True),  # NETWORK_TYPE_LTE
+        ("17", True),  # TYPE_VPN
+        ("20", True),  # NETWORK_TYPE_NR, the highest documented
+        ("21", False),
+        ("31", False),
+        ("-2", False),
+        ("LTE", True),
+    ],
+)
+def test_network_enums_are_the_documented_ones(value: str, ok: bool) -> None:
+    assert bool(network_code("x", value)) is ok
 
 
 def test_carrier_and_mcc_use_the_carrier_table() -> None:

@@ -118,6 +118,10 @@ def test_an_iana_zone_is_telling_under_any_key() -> None:
         ("data_network_type", "NETWORK_TYPE_NR"),
         ("net_status", "5G"),
         ("effectiveType", "4g"),
+        ("mobile_network", 13),  # the radio's network: TelephonyManager's enum
+        ("cellularNetwork", "0"),
+        ("dataNetwork", -1),
+        ("net", "HSPA+"),
     ],
 )
 def test_network_types(key: str, value: object) -> None:
@@ -130,7 +134,11 @@ def test_network_types(key: str, value: object) -> None:
         {"network": "https://ads.example-net.com/v1"},
         {"network": 3},  # a bare network name with a number: an ad network's ID
         {"network_type": 77},  # out of every documented enum
+        {"mobile_network": 24},  # past NETWORK_TYPE_NR (20)
+        {"mobile_network_code": 13},  # the MNC: the operator, not the network kind
         {"connection": "keep-alive"},
+        {"ad_network": 4},
+        {"connection_count": 3},
     ],
 )
 def test_network_decoys(body: dict[str, Any]) -> None:
@@ -206,6 +214,8 @@ def test_os_version_decoys(body: dict[str, Any]) -> None:
         ({"device": {"root": False}}, "device.root", "isRooted"),
         ({"env": {"is_simulator": True}}, "env.is_simulator", "isEmulator"),
         ({"runningOnEmulator": "false"}, "runningOnEmulator", "isEmulator"),
+        ({"isAVD": "true"}, "isAVD", "isEmulator"),  # Android Virtual Device
+        ({"device": {"is_jb": 0}}, "device.is_jb", "isRooted"),  # rootless jailbreaks: /var/jb
     ],
 )
 def test_rooted_jailbroken_and_emulator_flags(body: dict[str, Any], path: str, prop: str) -> None:
@@ -214,6 +224,7 @@ def test_rooted_jailbroken_and_emulator_flags(body: dict[str, Any], path: str, p
 
 def test_flag_decoys() -> None:
     assert found({"root": "true", "emulator_version": "34.1.9", "jailbreak": "maybe"}) == set()
+    assert found({"avd_version": "31.3.10", "jb_count": 3}) == set()
 
 
 @pytest.mark.parametrize(

@@ -120,6 +120,26 @@ NAMED_FIELDS: tuple[tuple[str, str, object], ...] = (
     ("manufacturer", "dev_mdl", "SM-A546B"),
     ("screenWidth", "scr_w", 1080),
     ("manufacturer", "hw.mfr_name", "OnePlus"),
+    # Kinds of the second round: forms telling without a name, iOS spellings, numbered records.
+    ("networkConnectionType", "phone.mobileNetwork", 13),
+    ("networkConnectionType", "iface.kind", "HSPA+"),
+    ("networkConnectionType", "ctx.bearer", "CTRadioAccessTechnologyLTE"),
+    ("networkConnectionType", "links.0", "Wi-Fi"),
+    ("osName", "sys_label", "iOS 16.7.2"),
+    ("osVersion", "sys_label", "iOS 16.7.2"),
+    ("osVersion", "fw", "Build/TP1A.220624.014"),
+    ("osVersion", "operatingSystemVersionString", "Version 16.7.2 (Build 20H115)"),
+    ("osVersion", "osMajorVersion", "17"),
+    ("timezone", "q9", "GMT+05:45"),
+    ("screenWidth", "screen.nativeBounds", "{{0, 0}, {1179, 2556}}"),
+    ("screenHeight", "screen.nativeBounds", "{{0, 0}, {1179, 2556}}"),
+    # A positional record (protobuf field numbers): two members name the device, the others are
+    # read by weak forms.
+    ("model", "rec.1", "SM-S918B"),
+    ("manufacturer", "rec.1", "SM-S918B"),
+    ("language", "rec.2", "en_NZ"),
+    ("timezone", "rec.3", "NZST"),
+    ("carrier", "rec.4", "Vodafone"),
 )
 
 # Fields that must yield nothing: the classic false positives.
@@ -165,6 +185,18 @@ DECOY_FIELDS: tuple[tuple[str, object], ...] = (
     ("operator_id", 42),
     ("latitude_accuracy", 12.5),
     ("video.duration_ms", 3600000),
+    # Decoys of the second round's kinds.
+    ("client", "android4.2.1"),  # an SDK's build name
+    ("video.preload", "wifi"),  # about a video
+    ("browser", "Edge"),
+    ("form_factor", "mobile"),
+    ("offset_label", "GMT+99:00"),
+    ("build_tag", "AB1.12345.678"),
+    ("ad_network", 4),
+    ("mobile_network", 24),  # past every documented enum
+    ("view.frame", "{{0, 0}, {390, 844}}"),
+    ("app_version_major", "16"),
+    ("tags", ["EST", "Rogers", "pt"]),  # weak forms, but no device facts beside them
 )
 
 
@@ -175,10 +207,12 @@ def named_fields_corpus(rounds: int = 8, seed: int = 7) -> Iterator[Case]:
     for _ in range(rounds):
         entries = list(NAMED_FIELDS)
         rng.shuffle(entries)
-        # Coordinates travel in pairs; keep each pair in one request.
+        # Coordinates travel in pairs, a record's members together: one request each.
         pairs: dict[str, list[tuple[str, str, object]]] = defaultdict(list)
         for prop, path, value in entries:
             group = _geo_group(path) if prop in ("latitude", "longitude") else path
+            if path.startswith("rec."):  # a record's members travel together
+                group = "rec"
             pairs[group].append((prop, path, value))
         groups = list(pairs.values())
         for start in range(0, len(groups), 6):

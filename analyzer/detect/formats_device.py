@@ -173,6 +173,8 @@ def model(prop: str, value: str) -> list[tuple[str, str]]:
     )
     if not ok:
         return []
+    if ANDROID_BUILD.fullmatch(value):  # Build.ID under a model name ("model_id"): the OS build
+        return [("osVersion", value)]
     if prop == "model" and maker_of_model(value):
         return [("model", value), ("manufacturer", value)]
     return [(prop, value)]
@@ -208,10 +210,20 @@ def os_name(prop: str, value: str) -> list[tuple[str, str]]:
     return out
 
 
+# ProcessInfo.operatingSystemVersionString: "Version 17.2.1 (Build 21C66)" (Apple documents it as
+# human-readable, not for parsing; SDKs send it as is).
+VERSION_STRING = re.compile(r"Version (\d{1,2}(?:\.\d{1,3}){0,3})(?: \(Build [0-9A-Za-z]{3,12}\))?")
+
+
 def os_version(prop: str, value: str) -> list[tuple[str, str]]:
+    """An OS version: "14.8.1", "13", "Android 13" (name and version), "IOS_14.8", or iOS's
+    "Version 17.2.1 (Build 21C66)"; the major version is 40 or less."""
     stripped = value.strip()
     if OS_WITH_VERSION.search(stripped):
         return [("osName", value), ("osVersion", value)]
+    spelled = VERSION_STRING.fullmatch(stripped)
+    if spelled:
+        stripped = spelled.group(1)
     if stripped.isdigit():
         return one(1 <= int(stripped) <= 40, prop, value)
     if OS_VERSION.fullmatch(stripped):
@@ -248,8 +260,21 @@ def pixels(prop: str, value: str) -> list[tuple[str, str]]:
     return one(100 <= number <= 10000 and number == int(number), prop, value)
 
 
+# UIKit's NSStringFromCGSize and NSStringFromCGRect: "{390, 844}", "{{0, 0}, {1179, 2556}}".
+CG_SIZE = re.compile(r"\{(?:\{-?\d+(?:\.\d+)?, ?-?\d+(?:\.\d+)?\}, ?\{)?([^{}]+)\}\}?")
+
+
 def resolution(prop: str, value: str) -> list[tuple[str, str]]:
-    match = RESOLUTION.fullmatch(value.strip())
+    """Both screen sides in one value: ``1440x2560``, ``1080*2400``, ``1284x2778x460``,
+    ``750.000000x1334.000000``, ``1080 x 2400 px``, and UIKit's CGSize and CGRect strings
+    (``{390, 844}``, ``{{0, 0}, {1179, 2556}}``); each side from 100 to 10000."""
+    stripped = value.strip()
+    if stripped.startswith("{"):
+        size = CG_SIZE.fullmatch(stripped)
+        if size is None or stripped.count("{") != stripped.count("}"):
+            return []
+        stripped = size.group(1)
+    match = RESOLUTION.fullmatch(stripped)
     if not match or not all(100 <= int(group) <= 10000 for group in match.groups()):
         return []
     return [("screenWidth", value), ("screenHeight", value)]

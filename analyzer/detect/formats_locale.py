@@ -10,9 +10,12 @@ Android's carrier database. Sources of the rules:
 - Time-zone offsets: ``TimeZone.getRawOffset()`` (ms), ``NSTimeZone.secondsFromGMT`` (s),
   JavaScript ``Date.getTimezoneOffset()`` (min, sign reversed), hours in many SDKs; real
   offsets are multiples of 15 minutes within UTC-12..UTC+14.
-- Network types: ``ConnectivityManager.TYPE_*`` and ``TelephonyManager.NETWORK_TYPE_*`` names
-  and numbers (0-20), ``CTRadioAccessTechnology*``, W3C ``effectiveType`` (slow-2g..4g),
-  OpenRTB ``connectiontype`` (0-7), and the words SDKs use (wifi, wwan, cellular, lte, 5g).
+- Network types: ``ConnectivityManager.TYPE_*`` (-1 to 17) and ``TelephonyManager.NETWORK_TYPE_*``
+  (0-20) names and numbers (https://developer.android.com/reference/android/telephony/
+  TelephonyManager#NETWORK_TYPE_LTE), ``CTRadioAccessTechnology*`` (https://developer.apple.com/
+  documentation/coretelephony/ctradioaccesstechnologylte), W3C ``NetworkInformation.type`` and
+  ``effectiveType`` (slow-2g..4g), OpenRTB ``connectiontype`` (0-7), SCNetworkReachability, and
+  the generation names SDKs use (3g, 4g, 5g).
 - MCC+MNC: ITU-T E.212 (3-digit mobile country code, 2-3-digit network code).
 """
 
@@ -33,79 +36,100 @@ TZ_OFFSET = re.compile(
 TZ_LONG_NAME = re.compile(
     r"(?:(?:GMT|UTC)[+\-]\d{1,2}:\d{2} )?(?:[A-Z][a-z]+ ){1,4}(?:Standard |Daylight |Summer )?Time"
 )
-NETWORK_WORDS = frozenset(
+# Network kinds in words, compared with everything but letters and digits dropped ("Wi-Fi",
+# "HSPA+", "CDMA - EvDo rev. A" -> wifi, hspa, cdmaevdoreva). TELLING: words that name a network
+# kind and nothing else, so that a whole value is telling without a field name:
+# - TelephonyManager.NETWORK_TYPE_* and NetworkInfo.getSubtypeName (GPRS, EDGE, UMTS, CDMA,
+#   EVDO_0/A/B, 1xRTT, HSDPA, HSUPA, HSPA, iDEN, EHRPD, HSPAP, GSM, TD_SCDMA, IWLAN, LTE_CA, NR);
+# - CTRadioAccessTechnology* (GPRS, Edge, WCDMA, HSDPA, HSUPA, CDMA1x, CDMAEVDORev0/A/B, eHRPD,
+#   LTE, NRNSA, NR);
+# - W3C NetworkInformation.type and effectiveType (wifi, cellular, wimax; slow-2g, 2g-4g);
+# - SCNetworkReachability's ReachableViaWiFi / ReachableViaWWAN;
+# - generation names SDKs send (3G, 4G, 5G, 5G_NSA).
+# NAMED_ONLY: words that also mean something else (the browser Edge, a "mobile" form factor,
+# "none", "other", a GSM phone type): a network kind only under a network name.
+TELLING_NETWORK_WORDS = frozenset(
     {
         "wifi",
-        "wi-fi",
-        "wi",
-        "wlan",
         "wwan",
         "cellular",
-        "cell",
-        "mobile",
         "lte",
-        "lte_ca",
-        "lte+",
+        "lteca",
+        "2g",
+        "3g",
         "4g",
         "5g",
-        "3g",
-        "2g",
-        "slow-2g",
-        "4g+",
-        "5g_nsa",
-        "5g_sa",
-        "nr",
-        "nr_nsa",
-        "nr_sa",
+        "5gnsa",
+        "5gsa",
+        "slow2g",
         "nrnsa",
-        "edge",
+        "nrsa",
         "gprs",
         "umts",
         "hspa",
-        "hspa+",
         "hspap",
         "hsdpa",
         "hsupa",
         "ehrpd",
         "evdo",
-        "evdo_0",
-        "evdo_a",
-        "evdo_b",
-        "1xrtt",
-        "cdma",
+        "evdo0",
+        "evdoa",
+        "evdob",
+        "cdmaevdorev0",
+        "cdmaevdoreva",
+        "cdmaevdorevb",
         "cdma1x",
-        "gsm",
-        "td_scdma",
-        "tdscdma",
+        "cdma1xrtt",
+        "1xrtt",
         "wcdma",
+        "tdscdma",
         "iwlan",
+        "wimax",
+        "notreachable",
+        "reachableviawifi",
+        "reachableviawwan",
+        "mobilelte",
+        "mobile5g",
+        "mobile4g",
+        "mobile3g",
+        "mobile2g",
+        "cellularlte",
+        "cellular5g",
+        "cellular4g",
+        "cellular3g",
+    }
+)
+NAMED_ONLY_NETWORK_WORDS = frozenset(
+    {
+        "wi",
+        "wlan",
+        "cell",
+        "mobile",
+        "nr",
+        "edge",
+        "cdma",
+        "gsm",
         "iden",
         "ethernet",
         "wired",
-        "wimax",
+        "wiredethernet",
         "bluetooth",
         "vpn",
         "none",
         "offline",
         "other",
+        "mixed",
         "ed",
-        "not_reachable",
-        "notreachable",
-        "reachableviawifi",
-        "reachableviawwan",
-        "mobile_lte",
-        "mobile_5g",
-        "mobile_4g",
-        "mobile_3g",
-        "mobile_2g",
-        "cellular_lte",
-        "cellular_5g",
-        "cellular_4g",
-        "cellular_3g",
     }
 )
-# Prefixes of platform constants: NETWORK_TYPE_LTE, TYPE_WIFI, CTRadioAccessTechnologyLTE.
-_NETWORK_PREFIXES = ("ctradioaccesstechnology", "network_type_", "transport_", "type_")
+NETWORK_WORDS = TELLING_NETWORK_WORDS | NAMED_ONLY_NETWORK_WORDS
+# Prefixes of platform constants, squashed: NETWORK_TYPE_LTE, TYPE_WIFI, TRANSPORT_CELLULAR
+# (NetworkCapabilities), CTRadioAccessTechnologyLTE.
+_NETWORK_PREFIXES = ("ctradioaccesstechnology", "networktype", "transport", "type")
+_NOT_ALNUM = re.compile(r"[^0-9a-z]+")
+# The numeric enums the platforms define: TelephonyManager.NETWORK_TYPE_* 0-20 (NR = 20),
+# ConnectivityManager.TYPE_* -1 (TYPE_NONE) to 17 (TYPE_VPN), OpenRTB connectiontype 0-7.
+NETWORK_ENUM = range(-1, 21)
 MCC_MNC = re.compile(r"(\d{3})[-_/ ]?(\d{2,3})")
 
 
@@ -166,25 +190,47 @@ def _offset_number(text: str) -> bool:
     )
 
 
-def _network_word(value: str) -> bool:
-    lowered = value.strip().lower().replace(" ", "_")
+def network_word(value: str) -> str | None:
+    """The network kind a value names, squashed ("NETWORK_TYPE_LTE" -> "lte"), or None.
+
+    Platform constants lose their prefix (``CTRadioAccessTechnologyNRNSA`` -> nrnsa,
+    ``TRANSPORT_WIFI`` -> wifi); spaces and punctuation are dropped (``Wi-Fi``, ``HSPA+``,
+    ``CDMA - EvDo rev. A``). Values over 48 characters name no network kind.
+    """
+    if len(value) > 48:
+        return None
+    squashed = _NOT_ALNUM.sub("", value.lower())
+    if squashed in NETWORK_WORDS:
+        return squashed
     for prefix in _NETWORK_PREFIXES:
-        if lowered.startswith(prefix) and len(lowered) > len(prefix):
-            lowered = lowered[len(prefix) :]
-            break
-    return lowered in NETWORK_WORDS
+        if squashed.startswith(prefix) and squashed[len(prefix) :] in NETWORK_WORDS:
+            return squashed[len(prefix) :]
+    return None
+
+
+def telling_network_word(value: str) -> bool:
+    """Whether a whole value names a network kind without a field name saying so.
+
+    The words of :data:`TELLING_NETWORK_WORDS`, and any network word as a platform constant
+    (``NETWORK_TYPE_NR``, ``TYPE_MOBILE``, ``CTRadioAccessTechnologyEdge``): a constant's prefix
+    says what it is.
+    """
+    word = network_word(value)
+    if word is None:
+        return False
+    return word in TELLING_NETWORK_WORDS or _NOT_ALNUM.sub("", value.lower()) != word
 
 
 def network(prop: str, value: str) -> list[tuple[str, str]]:
     """A network kind in words (wifi, WIFI, wwan, cellular, LTE, 4G, NETWORK_TYPE_NR, ...)."""
-    return one(_network_word(value), "networkConnectionType", value)
+    return one(network_word(value.strip()) is not None, "networkConnectionType", value)
 
 
 def network_code(prop: str, value: str) -> list[tuple[str, str]]:
-    """A network type in words, or a documented numeric enum (-1 to 30)."""
+    """A network kind in words, or a number of a platform's enum (:data:`NETWORK_ENUM`)."""
     stripped = value.strip()
     if stripped.lstrip("-").isdigit():
-        return one(-1 <= int(stripped) <= 30, "networkConnectionType", value)
+        return one(int(stripped) in NETWORK_ENUM, "networkConnectionType", value)
     return network(prop, value)
 
 

@@ -1,5 +1,5 @@
 """Formats in free text, without a field name: e-mail, IMEI, MAC, push token, maker, model, OS
-name, locale, IANA zone.
+name (and version), OS build, locale, IANA zone and GMT offset, network kind.
 
 Pattern findings need no name: the value's form tells (confidence 0.5-0.7). Descriptive kinds
 (maker, model, OS name, locale, zone) are skipped under keys whose words say the value is about
@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from itertools import compress
 from operator import itemgetter
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from analyzer.decode.fields import Field
 from analyzer.detect import lookups
@@ -21,14 +22,17 @@ from analyzer.detect.aliases import table, words_of
 from analyzer.detect.checks import mark
 from analyzer.detect.formats import EMAIL, FCM_TOKEN, FILE_SUFFIXES, GCM_TOKEN, is_imei, mac_bare
 from analyzer.detect.formats_device import (
+    ANDROID_BUILD,
     ANDROID_MODEL,
     APPLE_MODEL,
     MANUFACTURERS,
     maker_of_model,
     manufacturer_in,
 )
+from analyzer.detect.formats_locale import telling_network_word
 from analyzer.detect.memo import ValueMemo, by_value, joined
 from analyzer.detect.names import Candidate
+from analyzer.detect.records import record_candidates
 
 _IMEI_WHY = "15 digits with a valid Luhn check digit and an IMEI reporting-body prefix"
 _EMAIL_AT = re.compile(r"(?<![A-Za-z0-9._%+\-])" + EMAIL.pattern)
@@ -44,27 +48,71 @@ _MAC_TAILS = (
 )
 _DIGIT_RUN = re.compile("d{15,}")
 _MAC_FULL = re.compile(r"[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(?:\1[0-9A-Fa-f]{2}){4}")
-# Whole values only: in the joined text a whole value sits between NULs.
+# Whole values only: in the joined text a whole value sits between NULs. Each pattern of whole
+# values starts with a look-ahead on the characters its forms can begin with: the engine then
+# leaves most values after one or two class tests instead of trying every alternative (half
+# the time of these passes; tests check every form still passes).
+_MAKERS = sorted(MANUFACTURERS, key=len, reverse=True)
 _MAKER = re.compile(
-    "\x00(?:"
-    + "|".join(sorted(MANUFACTURERS, key=len, reverse=True))
+    "\x00(?=["
+    + re.escape("".join(sorted({maker[0] for maker in _MAKERS})))
+    + "]["
+    + re.escape("".join(sorted({maker[1] for maker in _MAKERS})))
+    + "])(?:"
+    + "|".join(_MAKERS)
     + r")(?:[ ,][^\x00]{1,60})?(?=\x00)"
 )
-_MODEL = re.compile(r"\x00(?:" + APPLE_MODEL.pattern + "|" + ANDROID_MODEL.pattern + r")(?=\x00)")
+_MODEL = re.compile(
+    r"\x00(?=[A-Zis])(?:" + APPLE_MODEL.pattern + "|" + ANDROID_MODEL.pattern + r")(?=\x00)"
+)
+# An Android build ID ("UP1A.231005.007", "Build/TQ3A.230901.001"; source.android.com's build
+# numbers): a form nothing else has. Looked for only where its tail occurs (a cheaper pass).
+_BUILD = re.compile(r"\x00(?:Build/)?" + ANDROID_BUILD.pattern + r"(?=\x00)")
+_BUILD_TAIL = re.compile(r"\.\d{6}\.\d{3}")
 # A whole value that is an OS name, or a locale (language_REGION: "de_DE", "pt-BR"): telling
 # without a field name (unnamed protobuf fields, vendors' own keys). Case as systems write them.
-_SYSTEM = re.compile(r"\x00(?:[Aa]ndroid|ANDROID|iOS|IOS|ios|iPadOS|HarmonyOS)(?=\x00)")
-_LOCALE = re.compile(r"\x00[a-z]{2}[_-][A-Z]{2}(?=\x00)")
+# Group 1: a phone OS's name alone. Group 2: the version of an OS name with its version in one
+# value ("Android 11", "iOS 14.8", "iPadOS_17.2", "HarmonyOS 4.0", "Android12"): both the name
+# and the version. Written together, only a major version: "android5.9.0", "ios-7.1.0" and
+# "android/3.2" are how SDKs name their builds. (One pattern: one pass over the text.)
+_SYSTEM = re.compile(
+    r"\x00(?=[AaIiHwtv])"
+    r"(?:([Aa]ndroid|ANDROID|iOS|IOS|ios|iPadOS|HarmonyOS)|iPhone OS|watchOS|tvOS|visionOS)"
+    r"([ _]v?\d{1,2}(?:[._]\d{1,3}){0,3}|\d{1,2})?(?=\x00)"
+)
+_MAJOR = re.compile(r"\d+")
+# A locale, or (group 1) a GMT/UTC offset as Java's TimeZone.getDisplayName and custom zone IDs
+# write it ("GMT+08:00", "UTC-03:00", "GMT+0530"; quarter hours, at most 14): one pass for both.
+_LOCALE = re.compile(
+    r"\x00(?:[a-z]{2}[_-][A-Z]{2}|((?:GMT|UTC)[+\-\u2212](?:1[0-4]|0?\d)(?::?(?:00|15|30|45))?))"
+    r"(?=\x00)"
+)
 # A push token anywhere (FCM's "<id>:APA91b..." or a bare legacy GCM token), whole tokens only.
 _PUSH = re.compile(
     r"(?<![A-Za-z0-9_\-])(?:" + FCM_TOKEN.pattern + "|" + GCM_TOKEN.pattern + r")(?![A-Za-z0-9_\-])"
 )
 # A whole value that is an IANA zone name ("Europe/Berlin", "America/Argentina/Buenos_Aires").
 _ZONE = re.compile(r"\x00([A-Z][A-Za-z_\-]+/[A-Za-z_\-+0-9]+(?:/[A-Za-z_\-]+)?)(?=\x00)")
+# A whole value that names a network kind (see formats_locale.TELLING_NETWORK_WORDS): a cheap
+# filter in C over the lower-cased text, each match confirmed by telling_network_word. The
+# look-ahead on the first two characters skips, at C speed, the values that cannot start one
+# (most of them); a test checks that every telling word still passes.
+_NETWORK_WORDS = (
+    r"\x00(?=[1-5ceghilmnrstuw][cdeghilmnoprstvwxy-])"
+    r"(?:ctradioaccesstechnology|network[_ ]?type[_ ]?|type_|transport_)?"
+    r"(?:wi-?fi|wwan|cellular|lte(?:[_ ]?ca|\+)?|[2-5]g\+?|5g[_ -]?n?sa|slow-?2g|nr[_ ]?n?sa"
+    r"|gprs|umts|hspa\+?|hspap|hs[du]pa|ehrpd|evdo(?:[_ ]?[0ab])?|cdma ?-? ?evdo ?rev\.? ?[0ab]"
+    r"|cdmaevdorev[0ab]|cdma1x|(?:cdma ?-? ?)?1xrtt|wcdma|td[_-]?scdma|iwlan|wimax"
+    r"|not[_ ]?reachable|reachable ?via ?(?:wi-?fi|wwan)|(?:mobile|cellular)[_ ]?(?:lte|[2-5]g)"
+    r"|(?<=[_y])(?:edge|cdma|gsm|iden|nr|mobile|ethernet|bluetooth|vpn|wlan))(?=\x00)"
+)
+_NETWORK = re.compile(_NETWORK_WORDS)
+_NETWORK_ANY_CASE = re.compile("(?i)" + _NETWORK_WORDS)  # where lower-casing changes lengths
 
 
 def pattern_candidates(fields: Sequence[Field]) -> list[Candidate]:
-    """Formats in free text: e-mail addresses, IMEIs, MACs, makers and model identifiers.
+    """Formats in free text: e-mail addresses, IMEIs, MACs, makers, models, OS names and builds,
+    locales, zones, network kinds; and what unnamed device records hold (:mod:`records`).
 
     What a value holds depends on the value alone, and a session repeats most of its values
     (the device's model, event names, flags) in thousands of flows: each distinct value is
@@ -94,14 +142,32 @@ def pattern_candidates(fields: Sequence[Field]) -> list[Candidate]:
     for kind in _KINDS:
         for field, start, end in by_kind.get(kind, ()):
             _candidates(out, kind, field, start, end)
+    if len(out) > 1:
+        out.extend(record_candidates(fields, out))
     return out
 
 
-_KINDS = ("email", "imei", "mac", "push", "maker", "model", "system", "locale", "zone")
+_KINDS = (
+    "email",
+    "imei",
+    "mac",
+    "push",
+    "maker",
+    "model",
+    "system",
+    "system_version",
+    "build",
+    "locale",
+    "zone",
+    "offset",
+    "network",
+)
 # Kinds that describe a device, and keys whose words say the value names something else
 # (an ad's locale, an image's maker): an app store channel
 # named after a maker ("channel": "huawei"), the platform of an SDK's own library ("mp_lib").
-_DESCRIPTIVE = frozenset({"maker", "model", "system", "locale", "zone"})
+_DESCRIPTIVE = frozenset(
+    {"maker", "model", "system", "system_version", "build", "locale", "zone", "offset", "network"}
+)
 _NOT_THE_DEVICE = frozenset(
     {
         "channel",
@@ -155,6 +221,30 @@ def _not_the_device(rules: Any) -> frozenset[str]:
     return words
 
 
+# Per rule table (the evaluation's folds tokenise differently), (key, parent) -> verdict.
+_ELSEWHERE: WeakKeyDictionary[Any, dict[tuple[str, str], bool]] = WeakKeyDictionary()
+
+
+def _about_something_else(field: Field) -> bool:
+    """Whether the field's key or its parent's says the value describes something other than the
+    device ("channel": "huawei", "video": {"preload": "wifi"}). Remembered per name pair."""
+    rules = table()
+    verdicts = _ELSEWHERE.get(rules)
+    if verdicts is None:
+        verdicts = _ELSEWHERE[rules] = {}
+    names = (field.key, field.parent)
+    verdict = verdicts.get(names)
+    if verdict is None:
+        blocked = _not_the_device(rules)
+        verdict = not blocked.isdisjoint(words_of(field.key)) or (
+            bool(field.parent) and not blocked.isdisjoint(words_of(field.parent))
+        )
+        if len(verdicts) >= 65536:  # names are bounded in practice; hostile keys are not
+            verdicts.clear()
+        verdicts[names] = verdict
+    return verdict
+
+
 def _candidates(out: list[Candidate], kind: str, field: Field, start: int, end: int) -> None:
     found = field.value[start:end]
 
@@ -173,7 +263,7 @@ def _candidates(out: list[Candidate], kind: str, field: Field, start: int, end: 
             )
         )
 
-    if kind in _DESCRIPTIVE and _not_the_device(table()) & set(words_of(field.key)):
+    if kind in _DESCRIPTIVE and _about_something_else(field):
         return
     if kind == "email":
         add("email", 0.7, "an e-mail address in the text")
@@ -207,10 +297,21 @@ def _candidates(out: list[Candidate], kind: str, field: Field, start: int, end: 
             add("manufacturer", 0.5, f"the model identifier names the maker {maker}")
     elif kind == "system":
         add("osName", 0.5, "the whole value is the name of a phone operating system")
+    elif kind == "system_version":
+        if int(_MAJOR.search(found).group()) <= 40:  # type: ignore[union-attr]
+            why = "the whole value is a phone operating system's name and version"
+            add("osName", 0.5, why)
+            add("osVersion", 0.5, why)
+    elif kind == "build":
+        add("osVersion", 0.6, "the whole value is an Android build ID (it pins the OS version)")
     elif kind == "locale":
         add("language", 0.5, "the whole value is a locale (language_REGION)")
     elif kind == "zone":
         add("timezone", 0.6, "the whole value is an IANA time zone name (tz database)")
+    elif kind == "offset":
+        add("timezone", 0.5, "the whole value is a GMT/UTC offset ('GMT+08:00')")
+    elif kind == "network" and telling_network_word(found):
+        add("networkConnectionType", 0.5, "the whole value names a kind of network")
 
 
 def _spans(text: str) -> list[tuple[str, int, int]]:
@@ -252,15 +353,25 @@ def _spans(text: str) -> list[tuple[str, int, int]]:
                 spans.append(("mac", start, end))
     # The joined text frames each value with NULs; the match includes the leading one.
     lowered = text.lower()
-    if len(lowered) == len(text):
+    same_length = len(lowered) == len(text)
+    if same_length:
         for match in _MAKER.finditer(lowered):
             spans.append(("maker", match.start() + 1, match.end()))
     for match in _MODEL.finditer(text):
         spans.append(("model", match.start() + 1, match.end()))
+    if _BUILD_TAIL.search(text):
+        for match in _BUILD.finditer(text):
+            spans.append(("build", match.start() + 1, match.end()))
     for match in _SYSTEM.finditer(text):
-        spans.append(("system", match.start() + 1, match.end()))
+        if match.group(2):
+            spans.append(("system_version", match.start() + 1, match.end()))
+        elif match.group(1):
+            spans.append(("system", match.start() + 1, match.end()))
     for match in _LOCALE.finditer(text):
-        spans.append(("locale", match.start() + 1, match.end()))
+        spans.append(("offset" if match.group(1) else "locale", match.start() + 1, match.end()))
+    networks = _NETWORK.finditer(lowered) if same_length else _NETWORK_ANY_CASE.finditer(text)
+    for match in networks:
+        spans.append(("network", match.start() + 1, match.end()))
     if "APA91b" in text:
         for match in _PUSH.finditer(text):
             spans.append(("push", match.start(), match.end()))
