@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from analyzer.decode.body import decode_body, decode_payload
+from analyzer.decode.charset import unquote_text
 from analyzer.decode.fields import Budget, Field, Limits
-from analyzer.decode.form import parse_form
 from analyzer.decode.walker import Walker
 
 # Headers that describe the transport, never the phone: skipped to save time.
@@ -32,6 +32,7 @@ _SKIPPED_HEADERS = frozenset(
         "sec-websocket-key",
         "sec-websocket-version",
         "sec-websocket-extensions",
+        "sec-websocket-protocol",
         "cache-control",
         "pragma",
         "if-none-match",
@@ -52,15 +53,16 @@ def decode_flow(
     request_headers as ``[[name, value], ...]``, request_body as bytes on the wire,
     request_body_truncated, request_content_encoding, request_content_type); ``messages`` are
     rows of :class:`~analyzer.store.models.WebSocketMessage` of this flow (from_client, is_text,
-    content); only client-to-server messages are read. Responses are never read: what the server
-    says is not a leak. Never raises on malformed traffic: what could be decoded is returned, and
-    the notes say what was skipped.
+    content); only client-to-server messages are read, their fields' chains start with
+    ``websocket``. Responses are never read: what the server says is not a leak. Never raises on
+    malformed traffic: what could be decoded is returned, and the notes say what was skipped.
     """
     budget = Budget(limits or DEFAULT_LIMITS)
     walker = Walker(budget)
     try:
         _url(walker, getattr(flow, "url", None) or "")
-        _headers(walker, getattr(flow, "request_headers", None) or [])
+        headers = getattr(flow, "request_headers", None) or []
+        _headers(walker, headers)
         body = getattr(flow, "request_body", None)
         if body:
             decode_body(
@@ -70,6 +72,7 @@ def decode_flow(
                 getattr(flow, "request_content_encoding", None),
                 truncated=bool(getattr(flow, "request_body_truncated", False)),
             )
+        walker.subprotocols = _subprotocols(headers)
         _messages(walker, messages)
     except RecursionError:
         budget.note("structure nested too deeply: decoding stopped")
@@ -93,14 +96,24 @@ def _url(walker: Walker, url: str) -> None:
         for index, segment in enumerate(segments):
             if segment:
                 # The segment before names this one in REST URLs: /imei/3569...
-                walker.string(unquote(segment), "path", f"/{index}", previous, "", 0)
-                previous = unquote(segment)
-    if parts.query:
-        items = parse_form(parts.query)
-        if items:
-            walker.pairs(items, "query", "", "", 0)
-        else:
-            walker.string(unquote(parts.query), "query", "", "", "", 0)
+                value, chain = _unquoted(walker, segment, "path", f"/{index}")
+                walker.string(value, "path", f"/{index}", previous, chain, 0)
+                previous = value
+    # Query strings declare no charset: escapes that are no UTF-8 are decoded by the charset
+    # detected over the whole query (see analyzer.decode.form).
+    if parts.query and not walker.form(parts.query, "query", "", "", 0):
+        value, chain = _unquoted(walker, parts.query, "query", "")
+        walker.string(value, "query", "", "", chain, 0)
+
+
+def _unquoted(walker: Walker, text: str, location: str, path: str) -> tuple[str, str]:
+    """(percent-decoded text, chain): UTF-8, else a detected charset that the chain names;
+    where none fits, the text as sent (with a note)."""
+    found = unquote_text(text)
+    if found is None:
+        walker.budget.note(f"{location} {path}: percent-encoded bytes in no charset known here")
+        return text, ""
+    return found.text, found.charset
 
 
 def _headers(walker: Walker, headers: list[Any]) -> None:
@@ -115,9 +128,23 @@ def _headers(walker: Walker, headers: list[Any]) -> None:
             for piece in value.split(";"):
                 cookie, sep, cookie_value = piece.strip().partition("=")
                 if sep and cookie:
-                    walker.string(unquote(cookie_value), "cookie", cookie, cookie, "", 0)
+                    value, chain = _unquoted(walker, cookie_value, "cookie", cookie)
+                    walker.string(value, "cookie", cookie, cookie, chain, 0)
             continue
         walker.string(value, "header", lowered, lowered, "", 0)
+
+
+def _subprotocols(headers: list[Any]) -> frozenset[str]:
+    """The WebSocket subprotocols the client offered (``mqtt``, ``v12.stomp``), lower-cased."""
+    offered: set[str] = set()
+    for pair in headers:
+        if (
+            isinstance(pair, list | tuple)
+            and len(pair) == 2
+            and str(pair[0]).lower() == "sec-websocket-protocol"
+        ):
+            offered.update(p.strip().lower() for p in str(pair[1]).split(",") if p.strip())
+    return frozenset(offered)
 
 
 def _messages(walker: Walker, messages: Iterable[Any]) -> None:
@@ -133,7 +160,9 @@ def _messages(walker: Walker, messages: Iterable[Any]) -> None:
         if isinstance(content, str):
             content = content.encode("utf-8")
         content_type = "text/plain" if getattr(message, "is_text", False) else ""
-        decode_payload(walker, bytes(content), content_type, "websocket", f"msg{index}", "", 0)
+        decode_payload(
+            walker, bytes(content), content_type, "websocket", f"msg{index}", "websocket", 0
+        )
         index += 1
         if walker.budget.exhausted:
             break
