@@ -31,6 +31,9 @@ from analyzer.decode.protobuf import looks_like_protobuf, parse_message
 from analyzer.decode.walker import Walker, join
 
 MAX_RAW_CHARS = 256 * 1024  # raw text kept for known-value matching
+# _parse's answer for a frame it recognised that carries nothing (a ping, an MQTT DISCONNECT):
+# not kept as raw text either.
+HANDLED = "\x00handled"
 # Unambiguous (see walker._FORM): keys exclude "=" and "&", values exclude "&".
 _FORM_BODY = re.compile(rb"[\w.\-\[\]%*+]+=[^&]*(?:&[\w.\-\[\]%*+]+(?:=[^&]*)?)*")
 # What binary bodies that no decoder reads usually are, named in their note (file signatures).
@@ -151,6 +154,8 @@ def decode_payload(
         if charset is None:
             budget.note(f"{location}: unknown charset {params['charset'][:40]!r}: read as UTF-8")
     text = _parse(walker, data, mime, params, charset, location, prefix, chain, depth)
+    if text is HANDLED:
+        return
     if len(walker.fields) == before and not budget.exhausted:
         raw = (
             text[:MAX_RAW_CHARS]
@@ -182,15 +187,15 @@ def _parse(
     chain: str,
     depth: int,
 ) -> str | None:
-    """Emit what ``data`` holds; returns its text where it was read as text (else None)."""
+    """Emit what ``data`` holds; returns its text where it was read as text, :data:`HANDLED`
+    for a frame read whole, else None (then the caller keeps the bytes as raw text)."""
     kind = _kind(mime, data)
     if kind == "multipart":
         boundary = params.get("boundary", "")
         _multipart(walker, data, boundary, charset, location, prefix, chain, depth)
         return None
     if kind == "grpc":
-        _grpc(walker, data, mime, location, prefix, chain, depth)
-        return None
+        return HANDLED if _grpc(walker, data, mime, location, prefix, chain, depth) else None
     if kind == "protobuf":
         message = parse_message(data, max_depth=walker.budget.limits.max_depth)
         if message is None:
@@ -203,7 +208,11 @@ def _parse(
         return None
     if data[:1].isupper() and (frames := framing.stomp(data)) is not None:
         _stomp(walker, frames, location, prefix, join(chain, "stomp"), depth)
-        return None
+        return HANDLED
+    # Binary frames whose payload may be text (an MQTT PUBLISH of JSON, gRPC frames of JSON):
+    # a few header bytes would not stop them passing for text.
+    if _framed_binary(walker, data, location, prefix, chain, depth):
+        return HANDLED
     found = decode_text(data, charset, detect=False)
     if found is None or not is_printable(found.text):
         if _binary(walker, data, location, prefix, chain, depth):
@@ -218,31 +227,17 @@ def _parse(
         walker.form(text, location, prefix, join(chain, "form"), depth + 1, charset)
     elif kind == "xml" or (kind == "text" and text.lstrip().startswith("<")):
         _xml(walker, text, location, prefix, chain, depth)
-    else:
-        _text(walker, text, location, prefix, chain, depth, ndjson=kind == "ndjson")
+    elif _text(walker, text, location, prefix, chain, depth, ndjson=kind == "ndjson"):
+        return HANDLED
     return text
 
 
 def _binary(
     walker: Walker, data: bytes, location: str, prefix: str, chain: str, depth: int
 ) -> bool:
-    """Binary data of no declared type: gRPC frames, MQTT packets, protobuf (one message or
-    length-delimited ones), or compressed without a signature. True when one of them read it."""
+    """Binary data of no declared type: protobuf (one message or length-delimited ones), or
+    compressed without a signature. True when one of them read it."""
     budget = walker.budget
-    frames = framing.grpc_frames(data) if data[0] in (0, 1, 0x80) else None
-    if frames is not None and all(
-        flags & 1 or not frame or parse_message(frame) is not None for flags, frame in frames
-    ):
-        _grpc_frames(walker, frames, "grpc", False, location, prefix, chain, depth)
-        return True
-    level = framing.mqtt_level(data)
-    if level is not None:
-        walker.mqtt_level = level
-    if level is not None or walker.mqtt_level is not None or "mqtt" in walker.subprotocols:
-        packets = framing.mqtt(data, walker.mqtt_level)
-        if packets is not None:
-            _mqtt(walker, packets, location, prefix, join(chain, "mqtt"), depth)
-            return True
     if looks_like_protobuf(data):
         message = parse_message(data, max_depth=budget.limits.max_depth)
         if message is not None:
@@ -264,6 +259,34 @@ def _binary(
                 decode_payload(walker, out, "", location, prefix, join(chain, coding), depth + 1)
             return True
     return False
+
+
+def _framed_binary(
+    walker: Walker, data: bytes, location: str, prefix: str, chain: str, depth: int
+) -> bool:
+    """gRPC frames (their exact lengths are the signature) and MQTT packets (where the flow
+    offered the ``mqtt`` subprotocol or sent a CONNECT). True when one of them read ``data``."""
+    first = data[0]
+    frames = framing.grpc_frames(data) if first in (0, 1, 0x80) else None
+    if frames is not None and all(
+        flags & 1 or not frame or frame[:1] in (b"{", b"[") or parse_message(frame) is not None
+        for flags, frame in frames
+    ):
+        json_payload = all(frame[:1] in (b"{", b"[") for flags, frame in frames if not flags & 1)
+        _grpc_frames(walker, frames, "grpc", json_payload, location, prefix, chain, depth)
+        return True
+    if first < 0x10 or first >= 0xF0:
+        return False  # no MQTT packet type
+    level = framing.mqtt_level(data)
+    if level is not None:
+        walker.mqtt_level = level
+    elif walker.mqtt_level is None and "mqtt" not in walker.subprotocols:
+        return False
+    packets = framing.mqtt(data, walker.mqtt_level)
+    if packets is None:
+        return False
+    _mqtt(walker, packets, location, prefix, join(chain, "mqtt"), depth)
+    return True
 
 
 def _readable(data: bytes) -> bool:
@@ -313,22 +336,24 @@ def _kind(mime: str, data: bytes) -> str:
 
 def _text(
     walker: Walker, text: str, location: str, prefix: str, chain: str, depth: int, ndjson: bool
-) -> None:
+) -> bool:
+    """Emit text by its form; True when it was a frame read whole (nothing to keep raw)."""
     if _framed(walker, text, location, prefix, chain, depth):
-        return
+        return True
     stripped = text.strip()
     if not ndjson:
         before = len(walker.fields)
         walker.nested(stripped, location, prefix, "", chain, depth)
         if len(walker.fields) > before:
-            return
+            return False
     lines = [line for line in stripped.splitlines() if line.strip()]
     if len(lines) > 1 and all(line.lstrip()[:1] in "{[" for line in lines[:5]):
         for index, line in enumerate(lines):
             sub = f"{prefix}.{index}" if prefix else str(index)
             walker.nested(line.strip(), location, sub, "", chain, depth)
-        return
+        return False
     walker.string(stripped, location, prefix, "", chain, depth)
+    return False
 
 
 def _framed(walker: Walker, text: str, location: str, prefix: str, chain: str, depth: int) -> bool:
@@ -336,7 +361,9 @@ def _framed(walker: Walker, text: str, location: str, prefix: str, chain: str, d
     first = text[:1]
     if first.isdigit():
         packets = framing.socketio(text)
-        if packets is not None:
+        # Control packets alone ("2", "3probe", "40"): Engine.IO's in a WebSocket, a number
+        # in a body.
+        if packets is not None and (packets or location == "websocket"):
             _socketio(walker, packets, location, prefix, join(chain, "socketio"), depth)
             return True
         return False
@@ -357,7 +384,7 @@ def _framed(walker: Walker, text: str, location: str, prefix: str, chain: str, d
         parsed = json_value(arguments)
         if isinstance(parsed, list):
             value = parsed[0] if len(parsed) == 1 else parsed
-            walker.walk(value, location, prefix, callback, join(chain, "jsonp"), depth + 1)
+            walker.walk(value, location, prefix, callback, join(chain, "jsonp>json"), depth + 1)
             return True
     return False
 
@@ -503,23 +530,26 @@ def _part_headers(head: bytes, charset: str | None) -> dict[str, str]:
 
 def _grpc(
     walker: Walker, data: bytes, mime: str, location: str, prefix: str, chain: str, depth: int
-) -> None:
+) -> bool:
+    """A gRPC / gRPC-web(-text) / Connect body; False (with a note) where it holds no frames."""
     step = "grpc-web" if mime.startswith("application/grpc-web") else "grpc"
     if mime.startswith("application/grpc-web-text"):
         decoded = framing.grpc_web_text(data.decode("latin-1"))
         if decoded is None:
             walker.budget.note(f"{location}: gRPC-web-text body is not base64")
-            return
+            return False
         data, chain = decoded, join(chain, "base64")
     frames = framing.grpc_frames(data)
     if frames is None:
         walker.budget.note(f"{location}: {mime} body is not length-prefixed gRPC frames")
         message = parse_message(data) if looks_like_protobuf(data) else None
-        if message is not None:
-            walker.walk(message, location, prefix, "", join(chain, "protobuf"), depth + 1)
-        return
+        if message is None:
+            return False
+        walker.walk(message, location, prefix, "", join(chain, "protobuf"), depth + 1)
+        return True
     json_payload = "json" in mime
     _grpc_frames(walker, frames, step, json_payload, location, prefix, chain, depth)
+    return True
 
 
 def _grpc_frames(

@@ -108,8 +108,9 @@ def jsonp(text: str) -> tuple[str, str] | None:
 
 
 def socketio(text: str) -> list[Packet] | None:
-    """The Socket.IO packets in a WebSocket message or polling body; None where ``text`` is no
-    Engine.IO payload with at least one packet that carries JSON."""
+    """The Socket.IO packets that carry JSON in a WebSocket message or polling body; ``[]``
+    where all are control packets (ping "2", pong "3probe", connect "40"); None where ``text``
+    is no Engine.IO payload."""
     if not text[:1].isdigit():
         return None
     records: list[str] | None
@@ -127,7 +128,7 @@ def socketio(text: str) -> list[Packet] | None:
         if packet is None:
             return None
         packets.append(packet)
-    return packets if any(packet.payload for packet in packets) else None
+    return [packet for packet in packets if packet.payload]
 
 
 def _eio3_records(text: str) -> list[str] | None:
