@@ -17,6 +17,8 @@ dictionary entry (the entry about to be added may be named: previous + its own f
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
 URI = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+-$"
 _BASE64_VALUES = {char: index for index, char in enumerate(BASE64)}
@@ -29,41 +31,41 @@ class LZStringError(ValueError):
 
 def decompress_base64(text: str, limit: int) -> str:
     """The text compressed by ``LZString.compressToBase64``; see :func:`decompress_values`."""
-    try:
-        values = [_BASE64_VALUES[char] for char in text.rstrip("=")]
-    except KeyError:
-        raise LZStringError("not in the base64 alphabet") from None
-    return decompress_values(values, 6, limit)
+    return decompress_values(text.rstrip("="), _BASE64_VALUES.__getitem__, 6, limit)
 
 
 def decompress_uri(text: str, limit: int) -> str:
     """The text compressed by ``LZString.compressToEncodedURIComponent`` (a space, as a form
     decoder makes of "+", is read back as "+")."""
-    try:
-        values = [_URI_VALUES[char] for char in text.replace(" ", "+")]
-    except KeyError:
-        raise LZStringError("not in the URI-component alphabet") from None
-    return decompress_values(values, 6, limit)
+    return decompress_values(text.replace(" ", "+"), _URI_VALUES.__getitem__, 6, limit)
 
 
 def decompress_utf16(text: str, limit: int) -> str:
     """The text compressed by ``LZString.compressToUTF16`` (15 bits a character, plus 32)."""
-    values = [ord(char) - 32 for char in text.removesuffix(" ")]
-    if any(value < 0 or value >= 1 << 15 for value in values):
-        raise LZStringError("a character outside the UTF-16 form's range")
-    return decompress_values(values, 15, limit)
+    return decompress_values(text.removesuffix(" "), _utf16_value, 15, limit)
 
 
-def decompress_values(values: list[int], bits_per_value: int, limit: int) -> str:
-    """Decode a stream given as integers of ``bits_per_value`` bits each, most significant bit
-    first within a value (as lz-string packs them).
+def _utf16_value(char: str) -> int:
+    value = ord(char) - 32
+    if value < 0 or value >= 1 << 15:
+        raise KeyError(char)
+    return value
+
+
+def decompress_values(
+    text: str, value_of: Callable[[str], int], bits_per_value: int, limit: int
+) -> str:
+    """Decode a stream of characters worth ``bits_per_value`` bits each (``value_of`` gives a
+    character's value, KeyError for a character outside the form's alphabet), most significant
+    bit first within a value (as lz-string packs them). Characters are read as the decoder
+    needs them, so that a string that is no lz-string costs only the few read before it fails.
 
     Returns the text (at most ``limit`` characters). Raises :class:`LZStringError` when the
     stream is not lz-string: an unknown code, a character code that is no text, the end reached
     without the end-of-stream code, more than one value of input left after it (random strings
     in the same alphabet fail one of these almost always), or output beyond ``limit``.
     """
-    reader = _Bits(values, bits_per_value)
+    reader = _Bits(text, value_of, bits_per_value)
     entries: list[str] = ["", "", ""]  # 0, 1, 2 are the codes for char8, char16, end
     width = 2
     code = reader.read(width)
@@ -125,10 +127,11 @@ def _joined(out: list[str]) -> str:
 class _Bits:
     """Reads bits least significant first from values whose most significant bit comes first."""
 
-    __slots__ = ("_bits", "_index", "_mask", "_reset", "_value", "_values")
+    __slots__ = ("_index", "_mask", "_reset", "_text", "_value", "_value_of")
 
-    def __init__(self, values: list[int], bits_per_value: int) -> None:
-        self._values = values
+    def __init__(self, text: str, value_of: Callable[[str], int], bits_per_value: int) -> None:
+        self._text = text
+        self._value_of = value_of
         self._reset = 1 << (bits_per_value - 1)
         self._index = 0
         self._value = 0
@@ -138,9 +141,12 @@ class _Bits:
         result = 0
         for position in range(count):
             if not self._mask:
-                if self._index >= len(self._values):
+                if self._index >= len(self._text):
                     raise LZStringError("stream ends without its end code")
-                self._value = self._values[self._index]
+                try:
+                    self._value = self._value_of(self._text[self._index])
+                except KeyError:
+                    raise LZStringError("a character outside the form's alphabet") from None
                 self._index += 1
                 self._mask = self._reset
             if self._value & self._mask:
@@ -150,5 +156,5 @@ class _Bits:
 
     def finish(self) -> None:
         """At the end code: what is left must be padding (the rest of this value, one more)."""
-        if len(self._values) - self._index > 1:
+        if len(self._text) - self._index > 1:
             raise LZStringError("data after the end code")

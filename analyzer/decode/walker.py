@@ -61,9 +61,10 @@ _HEX_TEXT_NIBBLES = "234567"  # hex-encoded ASCII text: every byte's high nibble
 # or a UUID, or too short for base64, or a lower-case word that cannot be hex ("session_start":
 # base64 of real data mixes cases). Most values of a flow are such; one C-speed match spares
 # each the Python checks. Text that starts non-ASCII and ends in a space may be lz-string's
-# UTF-16 form. (Alternatives are unambiguous so that hostile text cannot make it backtrack.)
+# UTF-16 form, a long lower-case word of a-z and 2-7 base32. (Alternatives are unambiguous so
+# that hostile text cannot make the match backtrack.)
 _INERT = re.compile(
-    r"(?![\s{\[]|eyJ|[Bb]earer |[^\x00-\x7f].*\x20\Z)"
+    r"(?![\s{\[]|eyJ|[Bb]earer |[^\x00-\x7f].*\x20\Z|[a-z2-7]{16,}=*\Z)"
     r"(?:[A-Za-z0-9+/_$\-]*[^A-Za-z0-9+/_=%&$\-\s][^=%&]*"
     r"|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
     r"|[A-Za-z0-9+/_\-]{1,11}"
@@ -351,6 +352,11 @@ class Walker:
                     self.budget.note(f"{location} {path}: JSON nested too deeply: not parsed")
                 elif parsed is not None:
                     self.walk(parsed, location, path, key, join(chain, "json"), depth + 1, parent)
+                    return
+            if "&" not in text or (unescaped := html_unescape(text)) is None:
+                return
+            # JSON escaped for HTML ({&quot;id&quot;: ...}).
+            self.string(unescaped, location, path, key, join(chain, "html"), depth + 1, parent)
             return
         if (first == "B" or first == "b") and text.startswith(("Bearer ", "bearer ")):
             text = text[7:].strip()
@@ -392,17 +398,21 @@ class Walker:
             elif (data := hex_compressed(text)) is not None:
                 self.decoded_bytes(data, location, path, key, join(chain, "hex"), depth)
             return
-        # Base64 of real data mixes cases and digits; words_with_underscores do not.
-        if not text.isalpha() and not text.islower() and _BASE64.fullmatch(text):
-            if self.base64(text, location, path, key, chain, depth, parent):
-                return
-        elif "$" not in text and "-" not in text:
-            return  # no base64, so no lz-string of its base64 form nor base32 either
+        # lz-string before base64: reaching its end-of-stream code exactly is strong evidence,
+        # while the base64 of lz-string output is random bytes that may parse as protobuf. A
+        # string of the other alphabets fails on its first character.
         if self.lz_string(text, location, path, key, chain, depth, parent):
             return
+        # Base32 before base64 (its alphabet is a subset; 16 random base64 characters fall in
+        # it once in 65,000 times).
         data = b32decode(text)
-        if data is not None:
-            self.decoded_bytes(data, location, path, key, join(chain, "base32"), depth, parent)
+        if data is not None and self.decoded_bytes(
+            data, location, path, key, join(chain, "base32"), depth, parent
+        ):
+            return
+        # Base64 of real data mixes cases and digits; words_with_underscores do not.
+        if not text.isalpha() and not text.islower() and _BASE64.fullmatch(text):
+            self.base64(text, location, path, key, chain, depth, parent)
 
     def jwt(self, text: str, location: str, path: str, key: str, chain: str, depth: int) -> None:
         header, payload = text.split(".")[:2]
