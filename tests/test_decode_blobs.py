@@ -16,6 +16,7 @@ from urllib.parse import quote
 import brotli
 import pytest
 
+from analyzer.decode import Limits, decode_flow
 from analyzer.decode.lzstring import (
     LZStringError,
     decompress_base64,
@@ -29,7 +30,8 @@ from tests.support.decode import decoded, flow, values
 GAID = "3f9e2c71-55d0-4b8e-a1c4-9d07e6b2f318"
 # Invented texts compressed by the reference implementation, lz-string 1.5.0 from npm (pieroxy,
 # MIT licence), in its three text forms: tests/data/lzstring/make_vectors.js wrote the file.
-VECTORS = json.loads((Path(__file__).parent / "data" / "lzstring" / "vectors.json").read_text())
+DATA = json.loads((Path(__file__).parent / "data" / "lzstring" / "vectors.json").read_text())
+VECTORS = DATA["vectors"]
 TEXT = VECTORS[0]["text"]
 LZ_BASE64, LZ_URI, LZ_UTF16 = VECTORS[0]["base64"], VECTORS[0]["uri"], VECTORS[0]["utf16"]
 
@@ -159,3 +161,15 @@ def test_the_profile_is_found_through_the_chain() -> None:
     assert [(f.property, f.encoding) for f in findings] == [("advertisingId", "base64>gzip>json")]
     findings = detector.detect(flow(json.dumps({"d": LZ_BASE64}).encode()))
     assert ("advertisingId", "json>lz-string>json") in {(f.property, f.encoding) for f in findings}
+
+
+def test_a_long_lz_string_stops_at_the_flows_time_limit() -> None:
+    # 100 KB of lz-string that decodes slowly (pure Python) in a flow with a 0.05 s budget.
+    blob = DATA["long"]["base64"]
+    assert len(blob) > 30_000
+    assert len(decompress_base64(blob, 1 << 20)) == DATA["long"]["length"]
+    fields, notes = decode_flow(
+        flow(json.dumps({"d": blob}).encode()), limits=Limits(max_seconds=0.05)
+    )
+    assert any("decoding took longer than 0.05 s" in note for note in notes), notes
+    assert values(fields, "d")["json"] == blob  # the value itself was still kept

@@ -34,7 +34,7 @@ _LZ_URI = re.compile(r"[A-Za-z0-9+\-$ ]+")
 # lz-string's UTF-16 form: 15 bits a character offset by 32 (U+0020..U+801F), ending in a space.
 _LZ_UTF16 = re.compile(r"[\u0020-\u801f]{4,}\u0020")
 _HEX_COMPRESSED = ("1f8b", "28b52ffd", "789c", "78da", "7801", "785e")
-LZ_MAX_INPUT = 256 * 1024  # characters of lz-string input tried; its decoder is pure Python
+LZ_MAX_INPUT = 128 * 1024  # characters of lz-string input tried; its decoder is pure Python
 
 
 def printable_text(data: bytes) -> str | None:
@@ -149,9 +149,10 @@ def html_unescape(text: str) -> str | None:
     return decoded if decoded != text else None
 
 
-def lz_string(text: str, limit: int) -> tuple[str, str] | None:
+def lz_string(text: str, limit: int, deadline: float) -> tuple[str, str] | None:
     """(decompressed text, form) for lz-string's base64, URI-component or UTF-16 form, trying
-    each form whose alphabet ``text`` is in; None when none decodes to plausible text."""
+    each form whose alphabet ``text`` is in; None when none decodes to plausible text. Raises
+    :class:`~analyzer.decode.lzstring.LZStringTimeout` past ``deadline``."""
     if len(text) > LZ_MAX_INPUT:
         return None
     attempts = []
@@ -164,7 +165,7 @@ def lz_string(text: str, limit: int) -> tuple[str, str] | None:
         attempts.append((decompress_utf16, "lz-string-utf16"))
     for decoder, form in attempts:
         try:
-            out = decoder(text, limit)
+            out = decoder(text, limit, deadline)
         except LZStringError:
             continue
         if plausible_decoded_text(out):

@@ -38,6 +38,7 @@ from analyzer.decode.charset import decode_text, unquote_text
 from analyzer.decode.content import DecodeError, decompress, sniff_coding, try_headerless
 from analyzer.decode.fields import Budget, Field
 from analyzer.decode.form import UNDECODED, FormItem, parse_form
+from analyzer.decode.lzstring import LZStringTimeout
 from analyzer.decode.protobuf import Fixed, looks_like_protobuf, parse_message, varint_readings
 
 _BASE64 = re.compile(r"[A-Za-z0-9+/]{12,}={0,2}|[A-Za-z0-9_-]{12,}={0,2}")
@@ -459,7 +460,11 @@ class Walker:
         self, text: str, location: str, path: str, key: str, chain: str, depth: int, parent: str
     ) -> bool:
         room = self.budget.limits.max_decoded_bytes - self.budget.decoded_bytes
-        found = lz_string(text, max(room, 0))
+        try:
+            found = lz_string(text, max(room, 0), self.budget.deadline)
+        except LZStringTimeout:
+            self.budget.stop(f"decoding took longer than {self.budget.limits.max_seconds} s")
+            return True
         if found is None:
             return False
         decoded, form = found
