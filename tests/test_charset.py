@@ -16,10 +16,12 @@ from analyzer.decode.charset import (
     decode_escaped,
     decode_text,
     detect_charset,
+    unescape_stored,
     unquote_text,
 )
 from analyzer.detect import Detector
 from analyzer.profile import profile_from_dict
+from analyzer.store.records import decode_headers, storable
 from tests.support.decode import by_path, decoded, flow, values
 
 # (label as an app declares it, Python codec, text): long enough to tell apart by detection.
@@ -176,3 +178,16 @@ def test_the_profile_finds_values_sent_in_gbk_and_big5() -> None:
     assert found[("wifiSsid", "query")].value == "欧阳家的网络"
     assert found[("deviceName", "body")].value == "張志遠的手機"
     assert found[("deviceName", "body")].encoding == "form>big5"
+
+
+def test_raw_legacy_bytes_in_headers_and_urls_as_the_store_keeps_them() -> None:
+    # The store keeps invalid UTF-8 visible: \xNN in header values, \udcNN in URLs (mitmproxy's
+    # surrogateescape); both are read back as the bytes they were, in the detected charset.
+    name = "林小雨的手机"
+    headers = decode_headers(((b"X-Device-Name", name.encode("gbk")),))
+    url = "https://a.example.cn/u?dn=" + name.encode("gbk").decode("utf-8", "surrogateescape")
+    row = flow(b"", None, url=storable(url) or "", headers=headers)
+    fields, _ = decoded(row)
+    assert values(fields, "x-device-name", "header") == {"gb18030": name}
+    assert values(fields, "dn", "query") == {"gb18030": name}
+    assert unescape_stored("C:\\x41\\path") is None  # no byte >= 0x80: no escape of ours

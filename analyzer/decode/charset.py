@@ -268,3 +268,26 @@ def unquote_text(text: str) -> Text | None:
         pass
     decoded, _ = decode_escaped([text], None, plus=False)
     return decoded[0]
+
+
+# Bytes that were no UTF-8, as the store keeps them visible: "\xcd" in header values
+# (backslashreplace), "\udccd" in URLs (mitmproxy's surrogateescape, then backslashreplace).
+_STORED_BYTE = re.compile(r"\\x([89a-fA-F][0-9a-fA-F])|\\udc([89a-fA-F][0-9a-fA-F])")
+
+
+def unescape_stored(text: str) -> Text | None:
+    """A header value or URL whose raw non-UTF-8 bytes the store kept as ``\\xNN`` or
+    ``\\udcNN`` escapes, decoded by the charset detected in those bytes (GBK sent raw in a
+    header, as some Chinese SDKs do). None where ``text`` has no such escapes or no legacy
+    charset reads them (then the escaped text is what stays)."""
+    if "\\" not in text or _STORED_BYTE.search(text) is None:
+        return None
+    data = bytearray()
+    pos = 0
+    for match in _STORED_BYTE.finditer(text):
+        data += text[pos : match.start()].encode("utf-8", "surrogatepass")
+        data.append(int(match.group(1) or match.group(2), 16))
+        pos = match.end()
+    data += text[pos:].encode("utf-8", "surrogatepass")
+    found = decode_text(bytes(data), None, detect=True)
+    return found if found is not None and found.charset else None

@@ -7,9 +7,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from analyzer.decode.body import decode_body, decode_payload
-from analyzer.decode.charset import unquote_text
+from analyzer.decode.charset import unescape_stored, unquote_text
 from analyzer.decode.fields import Budget, Field, Limits
-from analyzer.decode.walker import Walker
+from analyzer.decode.walker import Walker, join
 
 # Headers that describe the transport, never the phone: skipped to save time.
 _SKIPPED_HEADERS = frozenset(
@@ -84,6 +84,11 @@ def decode_flow(
 def _url(walker: Walker, url: str) -> None:
     if not url:
         return
+    # Raw bytes that were no UTF-8 (not percent-encoded, as browsers would) came through the
+    # store as \udcNN escapes: read in the charset detected in them, named in every chain.
+    base = ""
+    if (found := unescape_stored(url)) is not None:
+        url, base = found.text, found.charset
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -97,13 +102,13 @@ def _url(walker: Walker, url: str) -> None:
             if segment:
                 # The segment before names this one in REST URLs: /imei/3569...
                 value, chain = _unquoted(walker, segment, "path", f"/{index}")
-                walker.string(value, "path", f"/{index}", previous, chain, 0)
+                walker.string(value, "path", f"/{index}", previous, join(base, chain), 0)
                 previous = value
     # Query strings declare no charset: escapes that are no UTF-8 are decoded by the charset
     # detected over the whole query (see analyzer.decode.form).
-    if parts.query and not walker.form(parts.query, "query", "", "", 0):
+    if parts.query and not walker.form(parts.query, "query", "", base, 0):
         value, chain = _unquoted(walker, parts.query, "query", "")
-        walker.string(value, "query", "", "", chain, 0)
+        walker.string(value, "query", "", "", join(base, chain), 0)
 
 
 def _unquoted(walker: Walker, text: str, location: str, path: str) -> tuple[str, str]:
@@ -124,14 +129,17 @@ def _headers(walker: Walker, headers: list[Any]) -> None:
         lowered = name.lower()
         if lowered in _SKIPPED_HEADERS or not value:
             continue
+        base = ""
+        if "\\" in value and (found := unescape_stored(value)) is not None:
+            value, base = found.text, found.charset  # raw GBK/Big5/... bytes in a header
         if lowered == "cookie":
             for piece in value.split(";"):
                 cookie, sep, cookie_value = piece.strip().partition("=")
                 if sep and cookie:
-                    value, chain = _unquoted(walker, cookie_value, "cookie", cookie)
-                    walker.string(value, "cookie", cookie, cookie, chain, 0)
+                    text, chain = _unquoted(walker, cookie_value, "cookie", cookie)
+                    walker.string(text, "cookie", cookie, cookie, join(base, chain), 0)
             continue
-        walker.string(value, "header", lowered, lowered, "", 0)
+        walker.string(value, "header", lowered, lowered, base, 0)
 
 
 def _subprotocols(headers: list[Any]) -> frozenset[str]:
