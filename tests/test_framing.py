@@ -11,14 +11,9 @@ from __future__ import annotations
 import base64
 import gzip
 import json
-import socket
-import threading
-import time
-from collections.abc import Callable
 from typing import Any
 
 import blackboxprotobuf
-import engineio.packet
 import paho.mqtt.client as mqtt
 import pytest
 from hypothesis import given, settings
@@ -30,20 +25,10 @@ from socketio import packet as sio
 from analyzer.decode import framing
 from analyzer.detect import Detector
 from tests.support.decode import by_path, decoded, flow, message, values
+from tests.support.framing import paho_session, socketio_message, split_packets
 
 GAID = "b7c1e0d2-4f3a-4e5b-9c8d-7a6b5c4d3e2f"
 DEVICE = {"advertising_id": GAID, "device_model": "SM-S918B", "lat": -34.6037, "lng": -58.3816}
-
-
-def socketio_message(kind: int, data: Any, namespace: str | None = None, ack: int | None = None):
-    """What a Socket.IO client sends over a WebSocket: the Engine.IO message packet ("4") of
-    the Socket.IO packet, both encoded by python-socketio/python-engineio."""
-    encoded = sio.Packet(kind, data=data, namespace=namespace, id=ack).encode()
-    if isinstance(encoded, list):  # binary event: the text packet, then attachments
-        return [engineio.packet.Packet(engineio.packet.MESSAGE, data=encoded[0]).encode()] + [
-            bytes(part) for part in encoded[1:]
-        ]
-    return [engineio.packet.Packet(engineio.packet.MESSAGE, data=encoded).encode()]
 
 
 # --- Socket.IO / Engine.IO --------------------------------------------------------------------
@@ -182,60 +167,6 @@ def test_stomp_body_with_content_length_may_hold_nul() -> None:
 
 
 # --- MQTT over WebSocket ---------------------------------------------------------------------
-
-
-def paho_session(protocol: int, publish: Callable[[mqtt.Client], None]) -> bytes:
-    """Everything a real paho-mqtt client sends to a broker (a loopback socket that answers
-    CONNACK and records), from CONNECT to DISCONNECT."""
-    server = socket.create_server(("127.0.0.1", 0))
-    received = bytearray()
-
-    def serve() -> None:
-        conn, _ = server.accept()
-        conn.settimeout(5)
-        with conn:
-            answered = False
-            while data := conn.recv(65536):
-                received.extend(data)
-                if not answered:
-                    v5 = protocol == mqtt.MQTTv5
-                    conn.sendall(b"\x20\x03\x00\x00\x00" if v5 else b"\x20\x02\x00\x00")
-                    answered = True
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="dev-7742", protocol=protocol)
-    client.username_pw_set("lina.haddad@example.com", "pw-31")
-    client.will_set("devices/dev-7742/status", b"offline")
-    connected = threading.Event()
-    client.on_connect = lambda *args: connected.set()
-    client.connect(*server.getsockname())
-    client.loop_start()
-    assert connected.wait(5)
-    publish(client)
-    time.sleep(0.2)
-    client.disconnect()
-    client.loop_stop()
-    thread.join(5)
-    server.close()
-    return bytes(received)
-
-
-def split_packets(data: bytes) -> list[bytes]:
-    """One WebSocket message per MQTT packet, as MQTT-over-WebSocket clients send them."""
-    out, pos = [], 0
-    while pos < len(data):
-        size, shift, cursor = 0, 0, pos + 1
-        while True:
-            byte = data[cursor]
-            size |= (byte & 0x7F) << shift
-            cursor += 1
-            if not byte & 0x80:
-                break
-            shift += 7
-        out.append(data[pos : cursor + size])
-        pos = cursor + size
-    return out
 
 
 @pytest.mark.parametrize("protocol", [mqtt.MQTTv311, mqtt.MQTTv5])
