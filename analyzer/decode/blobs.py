@@ -157,9 +157,14 @@ def lz_string(text: str, limit: int, deadline: float) -> tuple[str, str] | None:
         return None
     attempts = []
     if text.isascii():
-        if _LZ_BASE64.fullmatch(text):
+        # compressToBase64 always pads to a multiple of 4: unpadded IDs are not tried.
+        if not len(text) & 3 and _LZ_BASE64.fullmatch(text):
             attempts.append((decompress_base64, "lz-string"))
-        if _LZ_URI.fullmatch(text) and ("$" in text or "-" in text or " " in text):
+        # The URI form has no padding: tried where a "$", "-" or space (a form's "+") shows it,
+        # or where it is longer than the IDs that share its alphabet (22-44 characters).
+        if _LZ_URI.fullmatch(text) and (
+            len(text) >= 48 or "$" in text or "-" in text or " " in text
+        ):
             attempts.append((decompress_uri, "lz-string-uri"))
     elif _LZ_UTF16.fullmatch(text):
         attempts.append((decompress_utf16, "lz-string-utf16"))
@@ -171,6 +176,17 @@ def lz_string(text: str, limit: int, deadline: float) -> tuple[str, str] | None:
         if plausible_decoded_text(out):
             return out, form
     return None
+
+
+def is_lz_uri_spaced(text: str) -> bool:
+    """True when ``text`` may be lz-string's URI form after a form decoder turned its "+"
+    into spaces (long, only that alphabet and spaces, no space at either end)."""
+    return (
+        len(text) >= 20
+        and text[0] != " "
+        and text[-1] != " "
+        and _LZ_URI.fullmatch(text) is not None
+    )
 
 
 def is_lz_utf16(text: str) -> bool:

@@ -85,6 +85,7 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
+_BOM_STARTS = frozenset(bom[:1] for bom, _ in _BOMS)
 # C0 controls other than tab, line feed, carriage return (and form feed, escape in ISO-2022):
 # text in any of the candidate charsets has none; binary data nearly always has some.
 _CONTROLS = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f]")
@@ -154,7 +155,7 @@ def decode_text(data: bytes, declared: str | None = None, detect: bool = True) -
     then UTF-8, then (when ``detect``) detection. None when nothing decodes it without error
     or ``data`` holds binary control characters (then it is no text in any of these charsets).
     """
-    for bom, name in _BOMS:
+    for bom, name in _BOMS if data[:1] in _BOM_STARTS else ():
         if data.startswith(bom):
             try:
                 return Text(data.decode(name), "" if name == "utf-8-sig" else name)

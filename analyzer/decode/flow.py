@@ -72,8 +72,7 @@ def decode_flow(
                 getattr(flow, "request_content_encoding", None),
                 truncated=bool(getattr(flow, "request_body_truncated", False)),
             )
-        walker.subprotocols = _subprotocols(headers)
-        _messages(walker, messages)
+        _messages(walker, messages, headers)
     except RecursionError:
         budget.note("structure nested too deeply: decoding stopped")
     except Exception as error:
@@ -114,6 +113,8 @@ def _url(walker: Walker, url: str) -> None:
 def _unquoted(walker: Walker, text: str, location: str, path: str) -> tuple[str, str]:
     """(percent-decoded text, chain): UTF-8, else a detected charset that the chain names;
     where none fits, the text as sent (with a note)."""
+    if "%" not in text:
+        return text, ""
     found = unquote_text(text)
     if found is None:
         walker.budget.note(f"{location} {path}: percent-encoded bytes in no charset known here")
@@ -155,12 +156,14 @@ def _subprotocols(headers: list[Any]) -> frozenset[str]:
     return frozenset(offered)
 
 
-def _messages(walker: Walker, messages: Iterable[Any]) -> None:
+def _messages(walker: Walker, messages: Iterable[Any], headers: list[Any]) -> None:
     limit = walker.budget.limits.max_messages
     index = 0
     for message in messages:
         if not getattr(message, "from_client", False):
             continue
+        if not index:
+            walker.subprotocols = _subprotocols(headers)
         if index >= limit:
             walker.budget.note(f"more than {limit} WebSocket messages: the rest skipped")
             break

@@ -26,6 +26,7 @@ from analyzer.decode.blobs import (
     b64decode_wrapped,
     hex_compressed,
     html_unescape,
+    is_lz_uri_spaced,
     is_lz_utf16,
     is_printable,
     json_value,
@@ -303,7 +304,11 @@ class Walker:
             and not value.startswith(("Bearer ", "bearer "))
             and not is_lz_utf16(value)
         ):
-            return  # text with spaces and no JSON, form, URL or token syntax: nothing inside
+            # Text with spaces and no JSON, form, URL or token syntax: nothing inside, unless
+            # it is lz-string's URI form whose "+" a form decoder made spaces.
+            if is_lz_uri_spaced(value):
+                self.lz_string(value, location, path, key, chain, depth, parent)
+            return
         if depth >= self._max_depth or len(value) > self._max_value:
             self.budget.note(f"{location} {path}: not decoded further (depth or size)")
             return
@@ -518,7 +523,10 @@ class Walker:
             step = join(chain, found.charset) if found.charset else chain
             self.string(found.text, location, path, key, step, depth, parent)
             return True
-        if depth < self._max_depth and len(data) >= 8:
+        # Raw deflate and brotli have no signature: tried on blobs of 24 bytes or more (a
+        # compressed JSON object with a field or two; a random ID of 12-18 bytes is not worth
+        # the 8 us the two attempts cost).
+        if depth < self._max_depth and len(data) >= (24 if from_text else 8):
             room = self.budget.limits.max_decoded_bytes - self.budget.decoded_bytes
             hidden = try_headerless(data, max(room, 0))
             if hidden is not None and _looks_decoded(hidden[0]):
