@@ -288,3 +288,17 @@ def test_detector_reports_the_framing_in_the_chain() -> None:
     chains = {f.property: f.encoding for f in findings}
     assert chains["advertisingId"] == "websocket>socketio>json"
     assert {"latitude", "longitude"} <= set(chains)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"\x01\x02garbage gaid=" + GAID.encode() + b";\xff",  # a cut "compressed frame"
+        b"\x00\x00\x00\x00\x05hello" + GAID.encode(),  # a frame, then bytes it does not cover
+        b"\x01\x00\x00\x00\x04abcd",  # "compressed" without a compression signature
+    ],
+)
+def test_undeclared_bytes_that_only_look_like_grpc_stay_raw(body: bytes) -> None:
+    fields, _ = decoded(flow(body, "application/octet-stream"))
+    assert not any("grpc" in f.encoding for f in fields)
+    assert any(f.raw and f.location == "body" for f in fields)

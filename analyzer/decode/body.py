@@ -268,8 +268,15 @@ def _framed_binary(
     offered the ``mqtt`` subprotocol or sent a CONNECT). True when one of them read ``data``."""
     first = data[0]
     frames = framing.grpc_frames(data) if first in (0, 1, 0x80) else None
+    # Undeclared, the frames must prove themselves: all whole, each a protobuf message, JSON,
+    # or compressed data with a signature.
     if frames is not None and all(
-        flags & 1 or not frame or frame[:1] in (b"{", b"[") or parse_message(frame) is not None
+        not flags & 0x100
+        and (
+            sniff_coding(frame) is not None
+            if flags & 1
+            else not frame or frame[:1] in (b"{", b"[") or parse_message(frame) is not None
+        )
         for flags, frame in frames
     ):
         json_payload = all(frame[:1] in (b"{", b"[") for flags, frame in frames if not flags & 1)
