@@ -157,3 +157,18 @@ def test_parse_message_keeps_fixed_fields_as_their_bits() -> None:
     assert message is not None
     assert message["1"] == [Fixed(2**32 - 5, 4)]
     assert message["2"] == [Fixed(struct.unpack("<Q", struct.pack("<d", 2.5))[0], 8)]
+
+
+def test_raw_digest_bytes_reach_the_known_value_matcher() -> None:
+    import hashlib
+
+    email = "rui.tanaka@example.jp"
+    detector = Detector(profile_from_dict({"known": {"email": email}}))
+    digest = hashlib.sha256(email.encode()).digest()  # 32 raw bytes in a bytes field
+    noise = bytes(range(200, 256)) * 2  # 112 bytes of no text, protobuf or compression
+    body = encode({"1": digest, "2": noise}, {"1": "bytes", "2": "bytes"})
+    fields, notes = decoded(flow(body, PROTOBUF))
+    assert values(fields, "1") == {"protobuf>bytes": digest.hex()}
+    assert any("2: 112 bytes of binary data" in note for note in notes), notes
+    findings = detector.detect(flow(body, PROTOBUF))
+    assert [(f.property, f.encoding) for f in findings] == [("email", "protobuf>bytes>sha256")]

@@ -56,6 +56,7 @@ _new_field = tuple.__new__  # Field(...) runs a Python-level __new__; this is 3x
 # Keys this long that are no identifier ("anna@example.org", "+4915123456789", a UUID) may be
 # the data: they are emitted as values too. Names such as "device_model" are identifiers.
 _DATA_KEY_CHARS = 6
+MAX_OPAQUE_BYTES = 64  # raw bytes in a structure emitted as hex (digests, binary IDs)
 _HEX_TEXT_NIBBLES = "234567"  # hex-encoded ASCII text: every byte's high nibble is 2..7
 # Strings that :meth:`Walker.nested` would leave alone whatever their place: no JSON, form, URL
 # or token syntax at the start, no "=", "%" or "&", and either a character outside the
@@ -174,9 +175,26 @@ class Walker:
             if self.emit(location, path, key, first, chain, False, parent):
                 self.readings(alternatives, location, path, key, chain, parent)
         elif kind is bytes or kind is bytearray:
-            self.binary(bytes(obj), location, path, key, chain, depth)  # type: ignore[arg-type]
+            data = bytes(obj)  # type: ignore[arg-type]
+            if not self.binary(data, location, path, key, chain, depth):
+                self.opaque(data, location, path, key, chain, parent)
         elif isinstance(obj, dict | list | str | int | float):  # subclasses (plist types)
             self.walk(plain_types(obj), location, path, key, chain, depth, parent)
+
+    def opaque(
+        self, data: bytes, location: str, path: str, key: str, chain: str, parent: str
+    ) -> None:
+        """Raw bytes that are no text, protobuf or compressed data (a protobuf ``bytes`` field,
+        plist data): up to 64 bytes (a digest, a binary ID) as lower-case hex, the chain step
+        ``bytes`` saying that leakmap wrote the hex, so that the known-value matcher finds a
+        raw SHA-256 of a profile value; longer ones are named in a note."""
+        if len(data) <= MAX_OPAQUE_BYTES:
+            self.emit(location, path, key, data.hex(), join(chain, "bytes"), False, parent)
+        else:
+            self.budget.note(
+                f"{location} {path}: {len(data)} bytes of binary data (no text, protobuf or "
+                "compressed data): not decoded"
+            )
 
     def readings(
         self,
