@@ -761,6 +761,10 @@ def build_report(
     from analyzer.owners import OwnerMap
 
     info = store.session(session_name)
+    if profile is None:  # a capture with --profile auto stored the phone's own profile
+        from analyzer.device.stored import session_profile
+
+        profile = session_profile(store, session_name)
     if isinstance(profile, str | Path):
         from analyzer.profile import load_profile
 

@@ -23,12 +23,13 @@ app = typer.Typer(
 
 def _register() -> None:
     # Each module adds its commands to ``app``; imported here so that ``app`` exists first.
-    from analyzer.cli import capture, db, diff, eval, geoip, report, sessions  # noqa: F401
+    from analyzer.cli import capture, db, device, diff, eval, geoip, report, sessions  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point: library errors become one line on stderr and an exit code."""
     _register()
+    argv = _optional_values(list(sys.argv[1:] if argv is None else argv))
     try:
         app(args=argv, standalone_mode=True)
     except LeakmapError as error:
@@ -43,6 +44,20 @@ def main(argv: list[str] | None = None) -> int:
         typer.echo("leakmap: interrupted", err=True)
         return 130
     return 0
+
+
+def _optional_values(argv: list[str]) -> list[str]:
+    # `capture --adb [SERIAL]`: a bare --adb (last, or before another option) means "the one
+    # attached phone"; click options need a value, so the sentinel "-" stands for it.
+    if argv[:1] != ["capture"] or "--adb" not in argv:
+        return argv
+    end = argv.index("--") if "--" in argv else len(argv)
+    out = list(argv)
+    for index in reversed([i for i, arg in enumerate(argv[:end]) if arg == "--adb"]):
+        following = argv[index + 1] if index + 1 < end else None
+        if following is None or following.startswith("-"):
+            out.insert(index + 1, "-")
+    return out
 
 
 if __name__ == "__main__":

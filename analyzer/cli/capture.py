@@ -58,6 +58,16 @@ def capture(
             "--report/--no-report", help="Write reports/<session>.html when the capture ends."
         ),
     ] = True,
+    adb: Annotated[
+        str | None,
+        typer.Option(
+            "--adb",
+            metavar="[SERIAL]",
+            help="Set the Android phone up over adb for this session (adb reverse, system CA "
+            "where the phone allows it, global proxy) and undo it at the end; the proxy then "
+            "listens on loopback only. --profile auto reads the device profile from it.",
+        ),
+    ] = None,
 ) -> None:
     """Record every flow of a test phone into a new session, until Ctrl-C.
 
@@ -67,7 +77,17 @@ def capture(
 
     Example: leakmap capture --session meitu-9.1 --app Meitu --app-version 9.1
     -- --set stream_large_bodies=5m
+
+    Example: leakmap capture --session meitu-9.1 --adb --profile auto
     """
+    auto_profile = profile is not None and str(profile) == "auto"
+    if auto_profile and adb is None:
+        from analyzer.cli.common import fail
+
+        fail("--profile auto reads the profile from the phone: add --adb")
+    if adb is not None:
+        listen_host = listen_host or "127.0.0.1"  # the phone comes through adb reverse
+        platform = platform or "android"
     options = CaptureOptions(
         session=session,
         db=db,
@@ -81,7 +101,27 @@ def capture(
         proxyauth=proxyauth,
         extra=mitmproxy_args or [],
     )
-    result = run_capture(options)
+    if adb is None:
+        result = run_capture(options)
+    else:
+        from analyzer.device.session import adb_capture
+
+        def say(text: str) -> None:
+            typer.echo(text, err=True)
+
+        with adb_capture(
+            adb, listen_port, mitmproxy_args or [], read_profile=auto_profile, say=say
+        ) as phone:
+            options.device = options.device or phone.model or phone.serial
+            result = run_capture(options)
+            if phone.profile_text:
+                from analyzer.device.stored import save_session_profile
+                from analyzer.store import Store
+
+                with Store(db) as store:
+                    save_session_profile(store, session, phone.profile_text)
+        if auto_profile:
+            profile = None  # the report uses the profile stored with the session
     typer.echo(
         f"session {result.session!r}: {result.flows} flows, {result.tls_failures} TLS failures"
         + (f", {result.lost} records LOST" if result.lost else ""),
