@@ -34,6 +34,9 @@ _LZ_URI = re.compile(r"[A-Za-z0-9+\-$ ]+")
 # lz-string's UTF-16 form: 15 bits a character offset by 32 (U+0020..U+801F), ending in a space.
 _LZ_UTF16 = re.compile(r"[\u0020-\u801f]{4,}\u0020")
 _HEX_COMPRESSED = ("1f8b", "28b52ffd", "789c", "78da", "7801", "785e")
+# Shorter lz-string output holds a dozen bytes of text at most, nothing a tracker packs; IDs of
+# 16 base64 characters are common and would each cost an attempt.
+LZ_MIN_INPUT = 20
 LZ_MAX_INPUT = 128 * 1024  # characters of lz-string input tried; its decoder is pure Python
 
 
@@ -153,7 +156,7 @@ def lz_string(text: str, limit: int, deadline: float) -> tuple[str, str] | None:
     """(decompressed text, form) for lz-string's base64, URI-component or UTF-16 form, trying
     each form whose alphabet ``text`` is in; None when none decodes to plausible text. Raises
     :class:`~analyzer.decode.lzstring.LZStringTimeout` past ``deadline``."""
-    if len(text) > LZ_MAX_INPUT:
+    if len(text) > LZ_MAX_INPUT or len(text) < LZ_MIN_INPUT:
         return None
     attempts = []
     if text.isascii():

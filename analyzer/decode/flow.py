@@ -101,13 +101,14 @@ def _url(walker: Walker, url: str) -> None:
             if segment:
                 # The segment before names this one in REST URLs: /imei/3569...
                 value, chain = _unquoted(walker, segment, "path", f"/{index}")
-                walker.string(value, "path", f"/{index}", previous, join(base, chain), 0)
+                step = join(base, chain) if base else chain
+                walker.string(value, "path", f"/{index}", previous, step, 0)
                 previous = value
     # Query strings declare no charset: escapes that are no UTF-8 are decoded by the charset
     # detected over the whole query (see analyzer.decode.form).
     if parts.query and not walker.form(parts.query, "query", "", base, 0):
         value, chain = _unquoted(walker, parts.query, "query", "")
-        walker.string(value, "query", "", "", join(base, chain), 0)
+        walker.string(value, "query", "", "", join(base, chain) if base else chain, 0)
 
 
 def _unquoted(walker: Walker, text: str, location: str, path: str) -> tuple[str, str]:
@@ -138,7 +139,8 @@ def _headers(walker: Walker, headers: list[Any]) -> None:
                 cookie, sep, cookie_value = piece.strip().partition("=")
                 if sep and cookie:
                     text, chain = _unquoted(walker, cookie_value, "cookie", cookie)
-                    walker.string(text, "cookie", cookie, cookie, join(base, chain), 0)
+                    chain = join(base, chain) if base else chain
+                    walker.string(text, "cookie", cookie, cookie, chain, 0)
             continue
         walker.string(value, "header", lowered, lowered, base, 0)
 

@@ -320,11 +320,11 @@ class Walker:
             and "%" not in value
             and "&" not in value
             and not value.startswith(("Bearer ", "bearer "))
-            and not is_lz_utf16(value)
+            and (value[-1] != " " or not is_lz_utf16(value))
         ):
             # Text with spaces and no JSON, form, URL or token syntax: nothing inside, unless
             # it is lz-string's URI form whose "+" a form decoder made spaces.
-            if is_lz_uri_spaced(value):
+            if len(value) >= 20 and is_lz_uri_spaced(value):
                 self.lz_string(value, location, path, key, chain, depth, parent)
             return
         if depth >= self._max_depth or len(value) > self._max_value:
