@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 
 from analyzer.decode.body import decode_body, decode_payload
 from analyzer.decode.charset import unescape_stored, unquote_text
-from analyzer.decode.fields import Budget, Field, Limits
-from analyzer.decode.walker import Walker, join
+from analyzer.decode.fields import Budget, Field, Limits, join
+from analyzer.decode.walker import Walker
 
 # Headers that describe the transport, never the phone: skipped to save time.
 _SKIPPED_HEADERS = frozenset(
