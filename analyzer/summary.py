@@ -797,7 +797,9 @@ def build_report(
         summariser.add_tls_failure(failure)
     for connection in store.connections(info.id):
         summariser.add_connection(connection)
-    return summariser.result(geoip=geo.describe(), notes=[str(n) for n in notes])
+    # Import notes (sessions.notes, one a line) first: what never reached the detector.
+    imported = (info.notes or "").splitlines()
+    return summariser.result(geoip=geo.describe(), notes=[*imported, *(str(n) for n in notes)])
 
 
 def _load_policy(policy: Any) -> PolicyLike | None:

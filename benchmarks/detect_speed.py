@@ -1,22 +1,31 @@
 """Speed of decode + detect on one core, for realistic mobile traffic.
 
-    .venv/bin/python benchmarks/detect_speed.py [--flows 3000] [--repeat 3]
+    .venv/bin/python benchmarks/detect_speed.py [--flows 3000] [--repeat 3] [--baseline DIR]
 
 Traffic: tracker-style requests of 1-8 KB (JSON event batches with device objects, protobuf
 batches, form posts; 30 % gzip-compressed; query strings, cookies, headers), generated with a
 fixed seed. Every run starts cold (a new detector, nothing remembered from an earlier run).
 Prints flows/s and MB/s (request bytes as sent) for: decoding only, detection
 without a profile, and with profiles of 10 and 100 known values, and the 100/10 cost ratio
-(goal: >= 5,000 flows/s, ratio <= 1.3).
+(goal: >= 5,000 flows/s, ratio <= 1.3); and the time and memory (resident set growth, in a fresh
+process) to build the matcher of a 10- and a 100-value profile (goal: < 2 s, < 300 MB).
+
+``--baseline DIR`` measures another checkout's ``analyzer`` (``DIR/analyzer``, e.g. ``/work/main``)
+on the same traffic in a child process, run for run alternately with this one, so that both
+columns share the machine's load; it needs this environment's dependencies.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import gc
 import gzip
 import json
+import os
 import random
+import subprocess
+import sys
 import time
 import uuid
 from types import SimpleNamespace
@@ -208,19 +217,8 @@ def calibration() -> float:
     return time.process_time() - start
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--flows", type=int, default=3000)
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
-    print(f"calibration: a 10M-step Python loop takes {calibration():.2f} s CPU here")
-    flows = traffic(args.flows)
-    sent = sum(len(f.request_body) + len(f.url) for f in flows)
-    print(
-        f"{len(flows)} flows, {sent / len(flows) / 1024:.1f} KB sent per flow on average "
-        f"(best of {args.repeat} runs, CPU time of one core)"
-    )
-    results = {}
+def run_once(flows: list[SimpleNamespace]) -> dict[str, float]:
+    """CPU seconds of one cold run of each measured configuration."""
     runs = [("decode only", lambda: lambda f: decode_flow(f, ()))]
     for label, profile in (
         ("detect, no profile", None),
@@ -228,17 +226,94 @@ def main() -> None:
         ("detect, 100 values", profile_of(100)),
     ):
         runs.append((label, lambda p=profile: Detector(p).detect))
-        if profile is not None:
-            variant_count = Detector(profile).matcher.variant_count
-            print(f"  {label}: {len(profile)} values, {variant_count} variants")
-    for label, run in runs:
-        seconds = _measure(run, flows, args.repeat)
-        results[label] = seconds
-        print(
-            f"  {label:22} {len(flows) / seconds:9,.0f} flows/s  {sent / seconds / 1e6:7.1f} MB/s"
-        )
-    ratio = results["detect, 100 values"] / results["detect, 10 values"]
-    print(f"  cost of 100 values / 10 values: {ratio:.2f}x")
+    return {label: _measure(run, flows, 1) for label, run in runs}
+
+
+def build_figures(size: int) -> dict[str, float]:
+    """Seconds (CPU) and resident-set growth (MB) to build the detector of a ``size``-value
+    profile, with its variant and digest counts; meant for a fresh process."""
+    import psutil
+
+    profile = profile_of(size)
+    Detector(profile_of(3))  # imports and tables that any profile loads, outside the figure
+    gc.collect()
+    process = psutil.Process()
+    before = process.memory_info().rss
+    start = time.process_time()
+    detector = Detector(profile)
+    seconds = time.process_time() - start
+    grown = (process.memory_info().rss - before) / 1e6
+    matcher = detector.matcher
+    digests = getattr(matcher, "digests", None)
+    return {
+        "seconds": seconds,
+        "mb": grown,
+        "variants": matcher.variant_count if matcher else 0,
+        "digests": len(digests) if digests is not None else 0,
+    }
+
+
+def _child(args: list[str], root: str | None) -> dict[str, object]:
+    env = dict(os.environ)
+    if root:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH", "")]))
+    out = subprocess.run(
+        [sys.executable, __file__, *args], env=env, capture_output=True, text=True, check=True
+    )
+    return json.loads(out.stdout)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--flows", type=int, default=3000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--baseline", metavar="DIR", help="another checkout to measure alongside")
+    parser.add_argument("--child", choices=["run", "build"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child == "run":
+        print(json.dumps(run_once(traffic(args.flows))))
+        return
+    if args.child == "build":
+        print(json.dumps({size: build_figures(size) for size in (10, 100)}))
+        return
+    print(f"calibration: a 10M-step Python loop takes {calibration():.2f} s CPU here")
+    flows = traffic(args.flows)
+    sent = sum(len(f.request_body) + len(f.url) for f in flows)
+    print(
+        f"{len(flows)} flows, {sent / len(flows) / 1024:.1f} KB sent per flow on average "
+        f"(best of {args.repeat} runs, CPU time of one core)"
+    )
+    sides = [("this", None)] + ([("baseline", args.baseline)] if args.baseline else [])
+    best: dict[str, dict[str, float]] = {side: {} for side, _ in sides}
+    for _ in range(args.repeat):
+        for side, root in sides:
+            # This checkout also runs in a child, so that both sides start alike.
+            once = _child(["--child", "run", "--flows", str(args.flows)], root)
+            for label, seconds in once.items():
+                best[side][label] = min(best[side].get(label, float("inf")), float(seconds))
+    header = f"  {'':22} {'flows/s':>9} {'MB/s':>7}"
+    if args.baseline:
+        header += f"   {'baseline':>9} {'MB/s':>7}  {'this/baseline':>13}"
+    print(header)
+    for label, seconds in best["this"].items():
+        line = f"  {label:22} {len(flows) / seconds:9,.0f} {sent / seconds / 1e6:7.1f}"
+        if args.baseline:
+            other = best["baseline"][label]
+            line += (
+                f"   {len(flows) / other:9,.0f} {sent / other / 1e6:7.1f}  {other / seconds:12.2f}x"
+            )
+        print(line)
+    for side, _ in sides:
+        ratio = best[side]["detect, 100 values"] / best[side]["detect, 10 values"]
+        print(f"  {side}: cost of 100 values / 10 values: {ratio:.2f}x")
+    for side, root in sides:
+        built = _child(["--child", "build"], root)
+        for size, figures in built.items():
+            print(
+                f"  {side}: building the matcher of {size} values: {figures['seconds']:.2f} s, "
+                f"+{figures['mb']:.0f} MB resident ({figures['variants']} automaton variants, "
+                f"{figures['digests']} digest renderings)"
+            )
     count, seconds = floor(flows, args.repeat)
     print(
         f"  reference: msgspec parse + bare flatten of the {count} JSON bodies only: "

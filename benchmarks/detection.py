@@ -1,11 +1,13 @@
 """Measure detection quality: precision and recall per encoding and per property.
 
-    .venv/bin/python benchmarks/detection.py [--problems N]
+    .venv/bin/python benchmarks/detection.py [--examples adapterExamples-dev.json] [--problems N]
 
 Prints (a) known values hidden in every encoding (synthetic corpus with decoys), (b) names and
-formats on tweasel's labelled tracker examples (benchmarks/data/tracker-examples, CC0), and
-(c) names and formats on synthetic spellings among decoys; see analyzer/detect/evaluate.py.
-The same runs as ``leakmap eval --examples benchmarks/data/tracker-examples/...``.
+formats on tweasel's labelled tracker examples leaving one vendor out at a time (unseen next to
+seen, leaked rule words; the trimmed copy in analyzer/data/eval/tracker-examples by default, CC0,
+or the full file with --examples), (c) the extra held-out set of SDKs outside the examples
+(analyzer/data/eval/sdk_docs.json) and (d) synthetic spellings and kinds among decoys; see
+analyzer/detect/evaluate.py. The same runs as ``leakmap eval``.
 """
 
 from __future__ import annotations
@@ -15,14 +17,13 @@ from pathlib import Path
 
 from analyzer.detect.evaluate import evaluate
 
-DATA = Path(__file__).parent / "data" / "tracker-examples" / "adapterExamples-dev.trimmed.json"
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--examples", type=Path, default=None, help="adapterExamples JSON")
     parser.add_argument("--problems", type=int, default=0, help="print N misses/false positives")
     args = parser.parse_args()
-    met = evaluate(DATA, args.problems)
+    met = evaluate(args.examples, args.problems)
     print(f"\nall marked goals met: {'yes' if met else 'no'}")
 
 

@@ -83,9 +83,10 @@ def test_a_100_mib_body_through_a_real_capture_is_capped_with_size_and_digest(
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b"\x89PNG\r\n\x1a\n" + os.urandom(200), "not a readable mitmproxy dump"),
-        (b"PK\x03\x04" + os.urandom(200), "not a readable mitmproxy dump"),
-        (os.urandom(4096), "not a readable mitmproxy dump"),
+        (b"\x89PNG\r\n\x1a\n" + os.urandom(200), "neither a HAR file nor a mitmproxy dump: a PNG"),
+        (b"PK\x03\x04" + os.urandom(200), "neither a HAR file nor a mitmproxy dump: a ZIP"),
+        # Called what it is; 1 in ~1000 random files looks zlib-compressed or like a dump.
+        (os.urandom(4096), "unknown kind|HAR|mitmproxy dump"),
         (b"", "empty file"),
         (b'\xef\xbb\xbf{"log": {"entries": "no"}}', "not a HAR file"),
         (b'{"log": {"entries": [' + b"[" * 100_000 + b"]" * 100_000 + b"]}}", "too deeply nested"),

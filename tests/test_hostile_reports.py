@@ -180,10 +180,11 @@ def test_json_report_keeps_payloads_as_data(world: World, tmp_path: Path, show: 
     paths = "\n".join(f["path"] or "" for f in findings)
     personal = set(h.KNOWN_PAYLOADS.values())
     for payload in h.PAYLOADS:
-        # As the store keeps text on every backend: NUL and lone surrogates as visible escapes.
+        # As the store keeps text on every backend: NUL and lone surrogates as visible escapes;
+        # or as sent, where the key came from a body (a HAR's form params keep their bytes).
         # A key that is one of the profile's values is personal data: masked unless shown.
         if show or payload not in personal:
-            assert storable(payload) in paths, payload  # JSON/form keys, header, cookie names
+            assert storable(payload) in paths or payload in paths, payload
         else:
             assert payload not in paths and mask_value(payload) in paths, payload
     locations = {f["location"] for f in findings}

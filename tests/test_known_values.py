@@ -207,3 +207,171 @@ def test_synthetic_corpus_every_encoding_found_without_false_positives() -> None
     assert missed == {}, problems[:5]
     wrong = {prop: t.precision for prop, t in by_prop.items() if t.findings != t.correct}
     assert wrong == {}, problems[:5]
+
+
+# --- any script, any length ----------------------------------------------------------------------
+
+SCRIPTS = profile_from_dict(
+    {
+        "known": {
+            "deviceName": ["美玲的平板", "박서연폰", "Ксюша", "ดาวใจ", "نورة"],
+            "personName": "陈美玲",
+            "wifiSsid": "Дача-Орлова 5G",
+            "language": "ko-KR",
+            "screenWidth": 1284,
+            "screenHeight": 2778,
+            "model": "Galaxy S23",
+        }
+    }
+)
+SCRIPT_DETECTOR = Detector(SCRIPTS)
+
+
+def script_known(body: dict[str, Any], url: str = "https://t.example.com/c") -> list[Finding]:
+    flow = json_flow(body)
+    flow.url = url
+    return known(SCRIPT_DETECTOR.detect(flow))
+
+
+@pytest.mark.parametrize("name", ["美玲的平板", "박서연폰", "Ксюша", "ดาวใจ", "نورة", "陈美玲"])
+def test_short_non_latin_values_as_a_whole_field_under_any_key(name: str) -> None:
+    findings = script_known({"k7": name, "meta": {"label": name}})
+    assert {(f.path, f.value) for f in findings} == {("k7", name), ("meta.label", name)}
+
+
+@pytest.mark.parametrize("name", ["美玲的平板", "박서연폰", "Ксюша", "陈美玲"])
+def test_short_values_never_as_substrings_of_longer_text(name: str) -> None:
+    body = {"a": f"{name}的", "b": f"我的{name}", "c": f"{name} 2", "d": name[:-1]}
+    assert script_known(body) == []
+
+
+@pytest.mark.parametrize(
+    ("codec", "label"),
+    [
+        ("gbk", "gbk"),
+        ("big5", "big5"),
+        ("cp932", "shift_jis"),
+        ("euc_jp", "euc-jp"),
+        ("cp949", "euc-kr"),
+        ("cp1251", "windows-1251"),
+        ("koi8_r", "koi8-r"),
+        ("cp874", "windows-874"),
+        ("cp1256", "windows-1256"),
+    ],
+)
+def test_legacy_charsets_percent_encoded_and_raw(codec: str, label: str) -> None:
+    from urllib.parse import quote_from_bytes
+
+    from analyzer.decode.fields import Field
+
+    matcher = SCRIPT_DETECTOR.matcher
+    assert matcher is not None
+    names = [
+        n for n in SCRIPTS.known["deviceName"] + SCRIPTS.known["personName"] if _fits(n, codec)
+    ]
+    assert names, codec
+    for name in names:
+        data = name.encode(codec)
+        for case in (str.upper, str.lower):
+            escaped = case(quote_from_bytes(data, safe=""))
+            raw = Field("query", "", "", f"n={escaped}&v=2", "", raw=True)
+            hits = [(h.variant.prop, raw.value[h.start : h.end]) for h in matcher.match([raw])]
+            assert hits == [(_prop(name), escaped)], (name, codec)
+        # Bytes read one character per byte (ISO-8859-1), a whole field.
+        as_bytes = Field("body", "n", "n", data.decode("latin-1"), "")
+        hits = matcher.match([as_bytes])
+        assert {h.variant.encoding for h in hits} <= {label, "gbk", "big5", "shift_jis"}
+        assert [h.variant.prop for h in hits] == [_prop(name)]
+
+
+def _fits(text: str, codec: str) -> bool:
+    try:
+        text.encode(codec)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _prop(name: str) -> str:
+    return "personName" if name == "陈美玲" else "deviceName"
+
+
+def test_a_legacy_encoded_short_value_is_not_found_inside_a_longer_one() -> None:
+    from urllib.parse import quote_from_bytes
+
+    from analyzer.decode.fields import Field
+
+    assert SCRIPT_DETECTOR.matcher is not None
+    longer = quote_from_bytes("陈美玲玲".encode("gbk"), safe="")
+    spaced = quote_from_bytes("陈美玲 x".encode("gbk"), safe="").replace("%20", "+")
+    for text in (f"n={longer}", f"n={spaced}", f"n=%B0{longer}"):
+        assert SCRIPT_DETECTOR.matcher.match([Field("query", "", "", text, "", raw=True)]) == []
+
+
+def test_a_long_value_in_a_legacy_charset_inside_longer_text() -> None:
+    from urllib.parse import quote_from_bytes
+
+    from analyzer.decode.fields import Field
+
+    assert SCRIPT_DETECTOR.matcher is not None
+    ssid = "Дача-Орлова 5G"
+    for codec, label in (("cp1251", "windows-1251"), ("koi8_r", "koi8-r")):
+        text = "scan=" + quote_from_bytes(f"{ssid};-71".encode(codec), safe="")
+        hits = SCRIPT_DETECTOR.matcher.match([Field("query", "", "", text, "", raw=True)])
+        assert [(h.variant.prop, h.variant.encoding) for h in hits] == [
+            ("wifiSsid", f"{label}>url")
+        ]
+
+
+def test_utf8_percent_and_html_forms_of_short_values() -> None:
+    from urllib.parse import quote
+
+    findings = script_known(
+        {"u": quote("박서연폰"), "h": "&#48149;&#49436;&#50672;&#54256;", "e": "\\uae40"}
+    )
+    assert {(f.path, f.encoding) for f in findings} == {
+        ("u", "json>url"),
+        ("h", "json>html"),
+    }
+
+
+def test_short_common_values_only_under_their_name_distinct_ones_anywhere() -> None:
+    # "ko" and "kor" are common codes: only under a language name; "ko-KR" anywhere, whole.
+    assert {(f.path, f.encoding) for f in script_known({"language": "kor", "x": "ko"})} == {
+        ("language", "json>alpha3")
+    }
+    found = script_known({"p3": "ko-kr", "p4": "ko_KR", "p5": "ko-KR;q=0.9"})
+    assert {(f.property, f.path) for f in found} == {("language", "p3"), ("language", "p4")}
+
+
+@pytest.mark.parametrize(
+    "sent", ["1284x2778", "2778x1284", "1284*2778", "1284\u00d72778", "1284x2778x3"]
+)
+def test_screen_size_as_one_resolution_value(sent: str) -> None:
+    found = script_known({}, url=f"https://t.example.com/g/collect?v=2&sr={sent}&ul=ko-kr")
+    assert {(f.property, f.path, f.encoding) for f in found} == {
+        ("screenWidth", "sr", "resolution"),
+        ("screenHeight", "sr", "resolution"),
+        ("language", "ul", "plain"),
+    }
+
+
+def test_a_resolution_does_not_match_inside_longer_numbers() -> None:
+    assert script_known({"r": "11284x2778", "s": "1284x27780"}) == []
+
+
+def test_negative_coordinates_as_e5_e6_e7_integers() -> None:
+    profile = profile_from_dict({"known": {"latitude": -34.603722, "longitude": -58.381592}})
+    detector = Detector(profile)
+    for lat, lon, label in (
+        (-3460372, -5838159, "e5"),
+        (-34603722, -58381592, "e6"),
+        (-346037220, -583815920, "e7"),
+    ):
+        findings = known(detector.detect(json_flow({"g": {"a": lat, "o": lon}})))
+        assert {(f.property, f.encoding) for f in findings} == {
+            ("latitude", f"json>{label}"),
+            ("longitude", f"json>{label}"),
+        }
+    # The same digits without the sign are another place.
+    assert known(detector.detect(json_flow({"g": {"a": 3460372, "o": 5838159}}))) == []

@@ -17,10 +17,23 @@ def eval_command(
         Path | None,
         typer.Option(
             "--examples",
-            help="tweasel adapterExamples JSON (labelled tracker values) for the name/format "
-            "evaluation; the repository has one in benchmarks/data/tracker-examples/.",
+            help="tweasel adapterExamples JSON (labelled tracker values) for the "
+            "leave-one-vendor-out evaluation; default: the trimmed copy leakmap ships "
+            "(analyzer/data/eval/tracker-examples, CC0).",
         ),
     ] = None,
+    sdk_docs: Annotated[
+        Path | None,
+        typer.Option(
+            "--sdk-docs",
+            help="Another held-out set of documented SDK requests, in the format of "
+            "analyzer/data/eval/sdk_docs.json (default: that file).",
+        ),
+    ] = None,
+    names_only: Annotated[
+        bool,
+        typer.Option("--names-only", help="Skip the known-value evaluations (a) and (a2)."),
+    ] = False,
     problems: Annotated[
         int, typer.Option("--problems", help="Also print this many misses and false positives.")
     ] = 0,
@@ -28,17 +41,25 @@ def eval_command(
     """Print precision and recall of the detector on labelled corpora.
 
     (a) a device profile's values hidden in every encoding among decoys (known values);
-    (b) with --examples, real tracker values at their key paths (names and formats);
-    (c) synthetic field names among decoys (names and formats).
+    (a2) the profile's values under random transform chains of depth 1-3 (hashes, checksums,
+    encodings; seeded), with near-miss decoys that must not be found;
+    (b) real tracker values at their key paths, leaving one vendor out at a time: recall and
+    precision per property for unseen vendors next to seen ones, and the rule words that only
+    the left-out vendor's keys would justify;
+    (c) an extra held-out set of SDKs outside the examples, from their public documentation;
+    (d) synthetic field names and value kinds among decoys.
 
     Example: leakmap eval --examples adapterExamples-dev.json --problems 20
     """
     from analyzer.detect.evaluate import evaluate
 
-    if examples is not None and not examples.is_file():
-        raise LeakmapError(f"no examples file at {examples}")
+    for option, path in (("--examples", examples), ("--sdk-docs", sdk_docs)):
+        if path is not None and not path.is_file():
+            raise LeakmapError(f"{option}: no file at {path}")
     try:
-        met = evaluate(examples, problems, echo=typer.echo)
-    except ValueError as error:
-        raise LeakmapError(f"cannot read {examples}: {error}") from None
+        met = evaluate(
+            examples, problems, echo=typer.echo, sdk_docs=sdk_docs, known_values=not names_only
+        )
+    except (ValueError, KeyError, TypeError) as error:
+        raise LeakmapError(f"cannot read the evaluation input: {error}") from None
     typer.echo(f"\nall marked goals met: {'yes' if met else 'no'}")

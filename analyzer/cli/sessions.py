@@ -11,7 +11,6 @@ import typer
 
 from analyzer.cli import app
 from analyzer.cli.common import DB_DEFAULT, DbOption
-from analyzer.importer import import_files
 from analyzer.store import Store
 
 
@@ -53,7 +52,11 @@ def _printable(text: str) -> str:
 def import_command(
     files: Annotated[
         list[Path],
-        typer.Argument(help=".mitm/.flows dumps (any version mitmproxy 12 reads) or HAR files."),
+        typer.Argument(
+            help=".mitm/.flows dumps (any version mitmproxy 12 reads) or HAR files of any "
+            "exporter (Chrome, Firefox, Safari, Charles, Fiddler, Proxyman, HTTP Toolkit, "
+            "Reqable, PCAPdroid, mitmproxy, leakmap; plain, gzip or .zhar)."
+        ),
     ],
     session: Annotated[str, typer.Option("--session", help="Name of the new session.")],
     app_name: Annotated[str | None, typer.Option("--app", help="App under test.")] = None,
@@ -61,17 +64,40 @@ def import_command(
         str | None, typer.Option("--app-version", help="Version of the app under test.")
     ] = None,
     device: Annotated[str | None, typer.Option("--device", help="Label of the test phone.")] = None,
+    marks: Annotated[
+        Path | None,
+        typer.Option(
+            "--marks",
+            help="Steps of the session from a CSV/TSV file of time,label lines (time: ISO 8601 "
+            "with an offset, or UNIX seconds), e.g. from a screen recording's notes.",
+        ),
+    ] = None,
     db: DbOption = DB_DEFAULT,
 ) -> None:
-    """Import recorded traffic into a new session: mitmproxy dumps and HAR 1.2 files.
+    """Import recorded traffic into a new session: mitmproxy dumps and HAR files.
 
-    Every file is checked before anything is written; each file lands in one transaction, so a
-    corrupt file leaves no partial session.
+    Every file (and the marks file) is checked before anything is written, and a file that
+    cannot be read leaves no partial session. What a file holds that cannot be analysed (a body
+    the exporter left out or mangled) is printed as a note and listed in the report.
 
     Example: leakmap import capture.mitm chrome-export.har --session wechat-8.0 --app WeChat
+    --marks steps.csv
     """
+    from analyzer.importer import import_files
+
     with Store(db) as store:
         result = import_files(
-            store, files, session=session, app=app_name, app_version=app_version, device=device
+            store,
+            files,
+            session=session,
+            app=app_name,
+            app_version=app_version,
+            device=device,
+            marks=marks,
         )
-    typer.echo(f"session {session!r}: {result.flows} flows imported from {len(files)} file(s)")
+    for note in result.notes:
+        typer.echo(f"note: {_printable(note)}", err=True)
+    steps = f", {result.marks} step(s)" if result.marks or marks is not None else ""
+    typer.echo(
+        f"session {session!r}: {result.flows} flows imported from {len(files)} file(s){steps}"
+    )

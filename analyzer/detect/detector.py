@@ -16,11 +16,12 @@ from analyzer.decode.fields import Limits
 from analyzer.detect.finding import Finding, excerpt, mask_value
 from analyzer.detect.known import Hit, KnownValueMatcher
 from analyzer.detect.names import (
+    STRONG_CONFIDENCE,
     Candidate,
     key_name_candidates,
-    pattern_candidates,
     resolve_context,
 )
+from analyzer.detect.patterns import pattern_candidates
 from analyzer.profile import Profile
 
 
@@ -29,19 +30,22 @@ def _version() -> str:
     # new guard, a new decoder) must invalidate cached runs, so the version carries their hash.
     digest = hashlib.sha256()
     package = resources.files("analyzer")
-    digest.update(package.joinpath("data/aliases.toml").read_bytes())
+    for data in ("aliases.toml", "carriers/carriers.tsv", "locale/locale.json"):
+        digest.update(package.joinpath("data", data).read_bytes())
     for folder in ("decode", "detect"):
         sources = sorted(
             (entry for entry in package.joinpath(folder).iterdir() if entry.name.endswith(".py")),
             key=lambda entry: entry.name,
         )
         for entry in sources:
-            if entry.name not in ("corpus.py", "evaluate.py"):
+            # The evaluation's corpora and scoring do not change what is detected.
+            if not entry.name.startswith("corpus") and entry.name not in EVALUATION_ONLY:
                 digest.update(entry.name.encode() + b"\0" + entry.read_bytes())
     return f"{VERSION}+{digest.hexdigest()[:10]}"
 
 
 VERSION = "1.0"
+EVALUATION_ONLY = ("evaluate.py", "scoring.py", "provenance.py")
 DETECTOR_VERSION = _version()
 _RAW = itemgetter(5)  # Field.raw
 _INDEX = re.compile(r"(?<=\.)\d+(?=\.|$)|^\d+(?=\.|$)")
@@ -73,10 +77,14 @@ class Detector:
         self.limits = limits
         self.matcher = KnownValueMatcher(profile) if profile is not None and len(profile) else None
         self.last_notes: list[str] = []
+        # What the profile's matcher could not search in full, told once with the first flow.
+        self._profile_notes = list(self.matcher.notes) if self.matcher else []
 
     def detect(self, flow: Any, messages: Iterable[Any] = ()) -> list[Finding]:
         """Findings of one stored flow (a row with Flow's attributes) and its WebSocket messages."""
         fields, notes = decode_flow(flow, messages, self.limits)
+        if self._profile_notes:
+            notes, self._profile_notes = self._profile_notes + notes, []
         self.last_notes = notes
         flow_id = getattr(flow, "id", None)
         known = self._known(flow_id, self.matcher.match(fields)) if self.matcher else []
@@ -201,6 +209,7 @@ def _finding(flow_id: int | None, candidate: Candidate) -> Finding:
         value=candidate.value,
         context=context,
         explanation=candidate.explanation,
+        placeholder=candidate.placeholder,
     )
 
 
@@ -225,8 +234,14 @@ def _unique(findings: list[Finding]) -> list[Finding]:
 
 
 def _pair_coordinates(findings: list[Finding]) -> list[Finding]:
-    """A location counts where latitude and longitude both appear in the flow."""
+    """A location counts where latitude and longitude both appear in the flow, or where a field
+    named for one coordinate holds it (``lat=52.52`` alone still tells one axis)."""
     properties = {f.property for f in findings}
     if ("latitude" in properties) == ("longitude" in properties):
         return findings
-    return [f for f in findings if f.property not in ("latitude", "longitude")]
+    return [
+        f
+        for f in findings
+        if f.property not in ("latitude", "longitude")
+        or (f.method == "key-name" and f.confidence >= STRONG_CONFIDENCE)
+    ]

@@ -1,10 +1,12 @@
-"""Finding a profile's known values in a flow's fields, in every variant, with one automaton.
+"""Finding a profile's known values in a flow's fields, in every variant and digest.
 
-All variants of all known values go into one Aho-Corasick automaton (ahocorasick-rs), keyed by
-their lower-cased text. A flow's field values are joined into one text (fields separated by a
-NUL, which no variant contains) and scanned in a single pass, so the cost per flow grows with the
-bytes sent, not with the number of values or variants. Each hit is then checked against its
-variant's boundary rule and case mode and mapped back to its field.
+All variants of all known values (:mod:`analyzer.detect.variants`) go into one Aho-Corasick
+automaton (ahocorasick-rs), keyed by their lower-cased text; their digests go into a
+:class:`~analyzer.detect.digest_index.DigestIndex`, looked up by token. A flow's field values are
+joined into one text (fields separated by a NUL, which no variant contains) and scanned in a
+single pass by each, so the cost per flow grows with the bytes sent, not with the number of
+values, variants or digests. Each hit is then checked against its variant's boundary rule and
+case mode and mapped back to its field.
 """
 
 from __future__ import annotations
@@ -18,12 +20,26 @@ import ahocorasick_rs
 
 from analyzer.decode.fields import Field
 from analyzer.detect.aliases import COMPOSITE_RULES, rules_for_field
+from analyzer.detect.digest_index import DigestHit, DigestIndex
 from analyzer.detect.memo import SEPARATOR, ValueMemo, by_value, joined
-from analyzer.detect.variants import Variant, variants
+from analyzer.detect.variants import Variant, digest_inputs, profile_variants
 from analyzer.profile import Profile
 
 KEY_CHARS = 16
-DFA_MAX_KEYS = 10_000  # automaton keys up to which a DFA is built (about 100 profile values)
+DFA_MAX_KEYS = 10_000  # automaton keys up to which a DFA is built (about 500 profile values)
+_WHOLE = ("whole", "field")  # boundaries of variants that must be a whole field
+_NO_EDGES = (0, 0, 0, 0)
+# base64 characters (standard and URL-safe) to their 6 bits.
+_SEXTETS = {
+    c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+} | {"-": 62, "_": 63}
+# Characters that may not stand before / after the encoded form of a short value.
+_TOKEN_EDGES = {
+    "url": ("%", "%+"),
+    "entity": (";&", "&"),
+    "escape": ("\\", "\\"),
+    "base64": ("+/-_", "+/-_"),
+}
 _VALUE = itemgetter(3)  # Field.value, read in C
 Spot = tuple[Variant, int, int]  # a variant at start:end of a value, before the field's checks
 
@@ -43,28 +59,31 @@ class KnownValueMatcher:
     def __init__(self, profile: Profile) -> None:
         self.variant_count = 0
         grouped: dict[str, list[tuple[Variant, int]]] = {}
-        for prop, value in profile.values():
-            for variant in variants(prop, value):
-                # A whole-field variant is searched with the NULs that frame every value in the
-                # joined text: it then only hits whole values, and costs nothing elsewhere.
-                if variant.boundary == "whole":
-                    key = f"{SEPARATOR}{variant.text.lower()}{SEPARATOR}"
-                    grouped.setdefault(key, []).append((variant, 1))
-                else:
-                    # Long variants (digests, base64) are indexed by their first KEY_CHARS only
-                    # and checked in full on a hit: a trie of whole 64-character digests is
-                    # several times bigger, and its cache misses slow every byte scanned.
-                    key = variant.text[:KEY_CHARS].lower()
-                    grouped.setdefault(key, []).append((variant, 0))
-                self.variant_count += 1
+        for variant in profile_variants(profile):
+            # A whole-field variant is searched with the NULs that frame every value in the
+            # joined text: it then only hits whole values, and costs nothing elsewhere.
+            if variant.boundary in _WHOLE:
+                key = f"{SEPARATOR}{variant.text.lower()}{SEPARATOR}"
+                grouped.setdefault(key, []).append((variant, 1))
+            else:
+                # Long variants (base64) are indexed by their first KEY_CHARS only and checked
+                # in full on a hit: a trie of whole long texts is several times bigger, and its
+                # cache misses slow every byte scanned.
+                key = variant.text[:KEY_CHARS].lower()
+                grouped.setdefault(key, []).append((variant, 0))
+            self.variant_count += 1
+        self.digests = DigestIndex(digest_inputs(profile))
+        # What a big profile could not search in full (digest budget), for the analysis notes.
+        self.notes: list[str] = list(self.digests.notes)
+        self._digest_variants: dict[int, Variant] = {}
         self.groups = [tuple(group) for group in grouped.values()]
-        self.empty = not grouped
+        self.empty = not grouped and not len(self.digests)
         # A DFA scans fastest (35 us a flow for 100 values, against 130 us with pyahocorasick)
         # but grows large: 200 MB for 1,000 values; the library's own choice stays small.
         implementation = ahocorasick_rs.Implementation.DFA if len(grouped) <= DFA_MAX_KEYS else None
         self.automaton = (
             None
-            if self.empty
+            if not grouped
             else ahocorasick_rs.AhoCorasick(
                 list(grouped),
                 matchkind=ahocorasick_rs.MatchKind.Standard,
@@ -100,7 +119,7 @@ class KnownValueMatcher:
         text = joined(values)
         lowered = text.lower()
         if len(lowered) == len(text):
-            return by_value(values, self._spots(lowered))
+            return by_value(values, self._spots(lowered) + self._digest_spots(text, lowered))
         # A few characters change length when lower-cased (İ); keep offsets exact.
         per_value = {}
         for index, value in enumerate(values):
@@ -130,14 +149,36 @@ class KnownValueMatcher:
                 out.append((variant, start, last + 1))
         return out
 
+    def _digest_spots(self, text: str, lowered: str) -> list[Spot]:
+        """Digests of known values in the NUL-framed text, as (variant, start, end)."""
+        return [
+            (self._digest_variant(hit), hit.start, hit.end)
+            for hit in self.digests.find(text, lowered)
+        ]
+
+    def _digest_variant(self, hit: DigestHit) -> Variant:
+        entry = hit.entry
+        variant = self._digest_variants.get(id(entry))
+        if variant is None:
+            rendering = entry.rendering
+            boundary = "field" if rendering.whole else "none"  # checked by the index
+            variant = Variant(
+                entry.prop, entry.value, rendering.text, rendering.chain, boundary, rendering.exact
+            )
+            self._digest_variants[id(entry)] = variant
+        return variant
+
     def _scan_one(self, value: str) -> list[Spot]:
         text = joined([value])
         lowered = text.lower()
         if len(lowered) != len(text):
             lowered = text.casefold() if len(text.casefold()) == len(text) else text
+        spots = self._spots(lowered)
+        if len(lowered) == len(text):
+            spots += self._digest_spots(text, lowered)
         return [
             (variant, start - 1, end - 1)
-            for variant, start, end in self._spots(lowered)
+            for variant, start, end in spots
             if start >= 1 and end - 1 <= len(value)
         ]
 
@@ -148,10 +189,14 @@ class KnownValueMatcher:
             return None
         before = value[start - 1] if start > 0 else ""
         after = value[end] if end < len(value) else ""
+        if variant.edges != _NO_EDGES and not _edges_ok(variant.edges, before, after):
+            return None
         if not _boundary_ok(variant.boundary, before, after):
             return None
+        if variant.boundary == "field":
+            return Hit(variant, field, start, end) if _whole(value, variant.text) else None
         if variant.boundary == "whole":
-            if field.raw or value.strip().strip('"').lower() != variant.text.lower():
+            if field.raw or not _whole(value, variant.text):
                 return None
             # A short value ("11", "en") is only believed under a name for its property.
             found = rules_for_field(field.key, field.parent)
@@ -163,11 +208,37 @@ class KnownValueMatcher:
         return Hit(variant, field, start, end)
 
 
+def _edges_ok(edges: tuple[int, int, int, int], before: str, after: str) -> bool:
+    """The base64 characters around a fragment carry the value's first and last bits."""
+    lead, lead_value, trail, trail_value = edges
+    if lead:
+        sextet = _SEXTETS.get(before)
+        if sextet is None or sextet & ((1 << lead) - 1) != lead_value:
+            return False
+    if trail:
+        sextet = _SEXTETS.get(after)
+        if sextet is None or sextet >> (6 - trail) != trail_value:
+            return False
+    return True
+
+
+def _whole(value: str, text: str) -> bool:
+    """The field is the variant, give or take surrounding blanks and quotes."""
+    return value.strip().strip('"').lower() == text.lower()
+
+
 def _boundary_ok(boundary: str, before: str, after: str) -> bool:
     if boundary == "none":
         return True
     if boundary == "alnum":
         return not before.isalnum() and not after.isalnum()
+    if boundary in _TOKEN_EDGES:
+        # A short value's encoded form stands alone: nothing of its encoding continues it (a
+        # further %XX escape, character reference, \uXXXX escape or base64 character).
+        if before.isalnum() or after.isalnum():
+            return False
+        not_before, not_after = _TOKEN_EDGES[boundary]
+        return not (before and before in not_before) and not (after and after in not_after)
     if boundary == "digits":
         return not before.isdigit() and not after.isdigit()
     # Empty means the field's edge; note that "" is "in" every string, hence the explicit tests.
@@ -176,7 +247,7 @@ def _boundary_ok(boundary: str, before: str, after: str) -> bool:
         return not number_before and not (after.isdigit() or after == ".")
     if boundary == "prefix":
         return not number_before
-    return True  # "whole" is checked by the caller
+    return True  # "whole" and "field" are checked by the caller
 
 
 def _composite_covers(rule: str, prop: str) -> bool:

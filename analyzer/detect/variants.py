@@ -1,80 +1,53 @@
-"""Every form a known value can take on the wire, each labelled with how it was transformed.
+"""Every searchable form of a known value, each labelled with how it was transformed.
 
-For a profile value this generates: case forms; forms without separators (UUID, MAC) and MACs
-with dropped leading zeros or other separators; e-mail lower-cased; phone numbers in E.164,
-national and digits-only forms; coordinates at 2-7 decimals (rounded and truncated) and as
-integers x1e6/x1e7; and for each form its URL encoding (once, twice), base64 (standard and
-URL-safe, padded or not, and the fragments it leaves at all three alignments inside a longer
-blob), hex, and MD5/SHA-1/SHA-256 digests (hex, base64) and hash chains (sha256 of md5, ...).
-The matcher looks all of them up at once with one automaton, so their number costs nothing per
-byte scanned.
+For a profile value this lists, for each of its spellings (:mod:`analyzer.detect.spellings`:
+case and separator forms, MACs, phone numbers, names, e-mail, locales), the encodings of the bare
+value that the matcher searches for in text: URL-encoding once and twice (Python's, JavaScript's
+``encodeURIComponent`` and forms' "+" for space), base64 (standard and URL-safe, padded or not,
+and the fragments it leaves at all three alignments inside a longer blob), base32, base58, hex,
+HTML character references, ``\\uXXXX`` escapes, rot13, and non-ASCII text in the legacy charsets
+(:mod:`analyzer.detect.charsets`), percent-encoded and byte for byte; coordinates at 2-7
+decimals and as signed integers x1e5/x1e6/x1e7; and screen sizes as ``WxH``. Digests are not
+variants: :mod:`analyzer.detect.digest_index` looks them up by token.
+
+How strictly a form must stand apart depends on the value (:func:`strength`):
+
+- ``strong`` (6 characters or more, or a 4-5 character word of 3+ Latin letters such as "Sony"):
+  found inside longer text, at word boundaries where it is short;
+- ``distinct`` (short, but not a common code: 2+ characters with a letter outside ASCII such as
+  小明 or 김민준폰, or 4+ characters mixing letters with digits or separators such as ``de-DE``):
+  a whole field under any name, and its encoded forms as whole tokens;
+- ``weak`` (short and common: "11", "en", "LTE", "1080"): a whole field under a name for its
+  property only, with no encoded forms.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
+import codecs
+import html
+import json
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
-from urllib.parse import quote
+from html.entities import codepoint2name
+from urllib.parse import quote, quote_from_bytes, quote_plus
 
-from analyzer.detect.formats import mac_bare
+import base58
 
-HASHES = ("md5", "sha1", "sha256")
+from analyzer.detect.charsets import legacy_encodings
+from analyzer.detect.spellings import Spelling, resolutions, spellings
+from analyzer.profile import Profile
+
 GEO = ("latitude", "longitude")
-# Separator-bearing identifiers whose compact form is also sent.
-_COMPACTABLE = re.compile(r"[0-9A-Fa-f]+(?:[-:.][0-9A-Fa-f]+)+")
-# ITU country calling codes with one or two digits; all others have three.
-_CC1 = {"1", "7"}
-_CC2 = {
-    "20",
-    "27",
-    "30",
-    "31",
-    "32",
-    "33",
-    "34",
-    "36",
-    "39",
-    "40",
-    "41",
-    "43",
-    "44",
-    "45",
-    "46",
-    "47",
-    "48",
-    "49",
-    "51",
-    "52",
-    "53",
-    "54",
-    "55",
-    "56",
-    "57",
-    "58",
-    "60",
-    "61",
-    "62",
-    "63",
-    "64",
-    "65",
-    "66",
-    "81",
-    "82",
-    "84",
-    "86",
-    "90",
-    "91",
-    "92",
-    "93",
-    "94",
-    "95",
-    "98",
-}
 MIN_FRAGMENT = 6  # shorter base64 fragments would match by chance
+_JS_SAFE = "!'()*"  # what encodeURIComponent leaves as it is, beyond Python's quote
+_LATIN_WORD = re.compile(r"[A-Za-z]{3}")
+_NAME_PARTS = ("first-name", "last-name")
+# base58 takes quadratic time (50 ms for 4 KB) and encodes short IDs and keys, not long text.
+_BASE58_MAX = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +57,14 @@ class Variant:
     ``boundary`` says what may surround a match: ``none`` (anywhere: long or encoded forms),
     ``alnum`` (not next to a letter or digit), ``digits`` (not next to a digit), ``decimal``
     (a number exactly: not next to a digit, '.' or '-'), ``prefix`` (a coordinate truncated to
-    this precision: more digits may follow), ``whole`` (the field equals it: short, common values
-    such as an OS version "11"). ``exact_case`` forms (base64) must match case-sensitively.
+    this precision: more digits may follow), ``whole`` (the field equals it, under a name for its
+    property: short, common values such as an OS version "11"), ``field`` (the field equals it,
+    whatever its name: short but distinctive values such as 小明), and for the encoded forms of
+    such values a whole token of their encoding: ``url`` (no escape or letter next to it),
+    ``entity``, ``escape``, ``base64``. ``exact_case`` forms (base64) must match
+    case-sensitively. ``edges`` (base64 fragments): ``(lead bits, their value, trail bits, their
+    value)``, the value's bits that the base64 characters just before and after the fragment
+    carry, so that a near miss differing in its first or last bits is not taken for the value.
     """
 
     prop: str
@@ -94,106 +73,129 @@ class Variant:
     encoding: str
     boundary: str
     exact_case: bool = False
+    edges: tuple[int, int, int, int] = (0, 0, 0, 0)
+
+
+def strength(text: str) -> str:
+    """``strong``, ``distinct`` or ``weak``: how a value may be matched (see the module doc)."""
+    text = text.strip()
+    if len(text) >= 6 or (len(text) >= 4 and _LATIN_WORD.search(text)):
+        return "strong"
+    letters = [c for c in text if c.isalpha()]
+    if len(text) >= 2 and any(not c.isascii() for c in letters):
+        return "distinct"
+    if len(text) >= 4 and letters and len(letters) < len(text):
+        return "distinct"
+    return "weak"
 
 
 def is_weak(prop: str, value: str) -> bool:
-    """Short or common values ("11", "en", "1080") can only be matched as a whole field."""
-    stripped = value.strip()
-    return len(stripped) < 4 or (len(stripped) < 6 and not re.search(r"[A-Za-z]{3}", stripped))
+    """True when a value is only ever matched as a whole field (``distinct`` or ``weak``)."""
+    return strength(value) != "strong"
 
 
 def variants(prop: str, value: str) -> list[Variant]:
-    """All variants of one known value (deduplicated on text and case mode)."""
+    """All variants of one known value, deduplicated on text and case mode."""
     value = value.strip()
     if not value:
         return []
     if prop in GEO:
-        out = _geo(prop, value)
-    elif is_weak(prop, value):
-        out = [Variant(prop, value, value, "plain", "whole")]
-    else:
-        out = []
-        for form, label in _forms(prop, value):
-            out += _encoded(prop, value, form, label)
+        return _unique(_geo(prop, value))
+    out: list[Variant] = []
+    for spelling in spellings(prop, value):
+        out += _encoded(prop, value, spelling)
+    return _unique(out)
+
+
+def profile_variants(profile: Profile) -> Iterator[Variant]:
+    """The variants of every value of a profile, and of its screen sizes as ``WxH``."""
+    for prop, value in profile.values():
+        yield from variants(prop, value)
+    widths = profile.known.get("screenWidth", ())
+    heights = profile.known.get("screenHeight", ())
+    for width, height, text in resolutions(widths, heights):
+        yield Variant("screenWidth", width, text, "resolution", "digits")
+        yield Variant("screenHeight", height, text, "resolution", "digits")
+
+
+def digest_inputs(profile: Profile) -> Iterator[tuple[str, str, str, str]]:
+    """``(prop, value, spelling, label)`` to hash: every spelling but coordinates and short
+    numbers ("14", "1080": their digests would be anybody's)."""
+    for prop, value in profile.values():
+        if prop in GEO:
+            continue
+        for text, label in spellings(prop, value):
+            if len(text) >= 6 or sum(c.isalpha() for c in text) >= 2:
+                yield prop, value, text, label
+
+
+def _unique(found: list[Variant]) -> list[Variant]:
     seen: set[tuple[str, bool]] = set()
-    unique = []
-    for variant in out:
+    out = []
+    for variant in found:
         key = (variant.text if variant.exact_case else variant.text.lower(), variant.exact_case)
         if key not in seen and variant.text:
             seen.add(key)
-            unique.append(variant)
-    return unique
+            out.append(variant)
+    return out
 
 
-def _forms(prop: str, value: str) -> list[tuple[str, str]]:
-    """Normalised forms of the value and their label ("" = as given)."""
-    forms = [(value, "")]
-    if prop in ("macAddress", "wifiBssid") and (bare := mac_bare(value)):
-        pairs = [bare[i : i + 2] for i in range(0, 12, 2)]
-        forms += [
-            (bare, "compact"),
-            (":".join(pairs), ""),
-            ("-".join(pairs), ""),
-            (".".join(bare[i : i + 4] for i in range(0, 12, 4)), "dotted"),
-            (":".join(p.lstrip("0") or "0" for p in pairs), "no-leading-zeros"),
-        ]
-    elif _COMPACTABLE.fullmatch(value):
-        forms.append((re.sub(r"[-:.]", "", value), "compact"))
-    if prop == "email":
-        forms.append((value.lower(), ""))
-    if prop == "phoneNumber":
-        forms += _phone_forms(value)
-    return forms
+def _encoded(prop: str, value: str, spelling: Spelling) -> list[Variant]:
+    form, label = spelling
+    kind = strength(form)
+    if kind == "weak" or label in _NAME_PARTS:
+        # A first or last name alone ("Anna", "Long") is a common word: as text it counts only
+        # under a name for a person's name; its digests count anywhere.
+        return [Variant(prop, value, form, label or "plain", "whole")]
+    strong = kind == "strong"
+    plain = _plain_boundary(form) if strong else "field"
+    out = [Variant(prop, value, form, label or "plain", plain)]
 
+    def add(text: str, name: str, token: str, exact: bool = False) -> None:
+        # A strong value's encoded forms keep their plain boundary where they are text (URL,
+        # HTML, escapes, rot13, charsets), and word boundaries where they are codes; a short
+        # value's must be whole tokens of their encoding.
+        if strong:
+            boundary = plain if token in ("url", "entity", "escape", "field") else "alnum"
+        else:
+            boundary = token
+        chain = f"{label}>{name}" if label else name
+        out.append(Variant(prop, value, text, chain, boundary, exact))
 
-def _phone_forms(value: str) -> list[tuple[str, str]]:
-    digits = re.sub(r"\D", "", value)
-    if not value.strip().startswith(("+", "00")):
-        return [(digits, "digits")]
-    digits = digits.removeprefix("00") if value.strip().startswith("00") else digits
-    if digits[:1] in _CC1:
-        code = digits[:1]
-    elif digits[:2] in _CC2:
-        code = digits[:2]
-    else:
-        code = digits[:3]
-    national = digits[len(code) :]
-    forms = [
-        (f"+{digits}", "e164"),
-        (digits, "digits"),
-        (f"00{digits}", "digits"),
-        (national, "national"),
-    ]
-    if code != "1":  # NANP has no trunk prefix; most others write a leading 0
-        forms.append((f"0{national}", "national"))
-    return forms
-
-
-def _encoded(prop: str, value: str, form: str, label: str) -> list[Variant]:
-    def step(name: str) -> str:
-        return f"{label}>{name}" if label else name
-
-    plain = label or "plain"
-    boundary = _plain_boundary(form)
-    out = [Variant(prop, value, form, plain, boundary)]
-    once = quote(form, safe="")
-    if once != form:
-        out.append(Variant(prop, value, once, step("url"), boundary))
-        out.append(Variant(prop, value, quote(once, safe=""), step("url>url"), boundary))
+    for once in dict.fromkeys(
+        (quote(form, safe=""), quote(form, safe=_JS_SAFE), quote_plus(form, safe=""))
+    ):
+        if once != form:
+            add(once, "url", "url")
+            add(quote(once, safe=""), "url>url", "url")
     data = form.encode("utf-8")
-    out.append(Variant(prop, value, data.hex(), step("hex"), "alnum"))
-    out += _base64_variants(prop, value, data, step("base64"))
-    cases = dict.fromkeys([form, form.lower(), form.upper()])
-    for case in cases:
-        raw = case.encode("utf-8")
-        for name in HASHES:
-            digest = hashlib.new(name, raw)
-            out.append(Variant(prop, value, digest.hexdigest(), step(name), "alnum"))
-            for text in _digest_base64(digest.digest()):
-                out.append(Variant(prop, value, text, step(f"{name}>base64"), "alnum", True))
-            for second in HASHES:
-                chained = hashlib.new(second, digest.hexdigest().encode()).hexdigest()
-                out.append(Variant(prop, value, chained, step(f"{name}>{second}"), "alnum"))
+    add(data.hex(), "hex", "base64")
+    standard = base64.b64encode(data).decode()
+    urlsafe = base64.urlsafe_b64encode(data).decode()
+    for text, name in ((standard, "base64"), (urlsafe, "base64url")):
+        name = "base64" if urlsafe == standard else name
+        add(text, name, "base64", True)
+        add(text.rstrip("="), name, "base64", True)
+    if label:
+        return out  # a normalised spelling: its plain, URL, hex and base64 forms only
+    if strong:
+        out += _base64_fragments(prop, value, data, "base64")
+    encoded32 = base64.b32encode(data).decode()
+    add(encoded32, "base32", "base64")
+    add(encoded32.rstrip("="), "base32", "base64")
+    if len(data) <= _BASE58_MAX:
+        add(base58.b58encode(data).decode(), "base58", "base64", True)
+    rot13 = codecs.encode(form, "rot13")
+    if rot13 != form:
+        add(rot13, "rot13", "field")
+    for text in _html_forms(form):
+        add(text, "html", "entity")
+    if not form.isascii():
+        add(json.dumps(form)[1:-1], "unicode-escape", "escape")
+        for charset, raw in legacy_encodings(form):
+            for text in dict.fromkeys((quote_from_bytes(raw, safe=""), quote_plus(raw, safe=""))):
+                add(text, f"{charset}>url", "url")
+            add(raw.decode("latin-1"), charset, "field")
     return out
 
 
@@ -203,36 +205,52 @@ def _plain_boundary(form: str) -> str:
     return "none" if len(form) >= 12 else "alnum"
 
 
-def _digest_base64(digest: bytes) -> list[str]:
-    standard = base64.b64encode(digest).decode()
-    urlsafe = base64.urlsafe_b64encode(digest).decode()
-    return [standard, standard.rstrip("="), urlsafe, urlsafe.rstrip("=")]
+def _html_forms(form: str) -> list[str]:
+    """HTML/XML character references: escaped markup, then non-ASCII as decimal, hex or named
+    references."""
+    escaped = html.escape(form)
+    out = [escaped]
+    if not form.isascii():
+        out.append("".join(c if c.isascii() else f"&#{ord(c)};" for c in escaped))
+        out.append("".join(c if c.isascii() else f"&#x{ord(c):x};" for c in escaped))
+        if any(ord(c) in codepoint2name for c in form):
+            out.append(
+                "".join(
+                    f"&{codepoint2name[ord(c)]};" if ord(c) in codepoint2name else c
+                    for c in escaped
+                )
+            )
+    return [text for text in dict.fromkeys(out) if text != form]
 
 
-def _base64_variants(prop: str, value: str, data: bytes, label: str) -> list[Variant]:
-    """Base64 of the value alone, and the fragments it leaves inside a longer base64 blob.
+def _base64_fragments(prop: str, value: str, data: bytes, label: str) -> list[Variant]:
+    """The fragments the value's base64 leaves inside a longer base64 blob.
 
     Encoding ``k`` unknown bytes before the value (k = 0, 1, 2 covers every alignment) fixes the
-    characters whose 6 bits all come from the value: from ceil(8k/6) to floor(8(k+n)/6).
+    characters whose 6 bits all come from the value: from ceil(8k/6) to floor(8(k+n)/6). The
+    value's first and last few bits share a character with the unknown bytes: they are checked
+    on a hit (``Variant.edges``).
     """
     out = []
-    whole = base64.b64encode(data).decode()
-    for text in (whole, base64.urlsafe_b64encode(data).decode()):
-        out.append(Variant(prop, value, text, label, "alnum", True))
-        out.append(Variant(prop, value, text.rstrip("="), label, "alnum", True))
     for offset in range(3):
         encoded = base64.b64encode(b"\0" * offset + data).decode()
         start = math.ceil(8 * offset / 6)
         end = (8 * (offset + len(data))) // 6
         fragment = encoded[start:end]
         if len(fragment) >= MIN_FRAGMENT:
+            lead = (6 - 8 * offset % 6) % 6
+            trail = 8 * (offset + len(data)) % 6
+            edges = (lead, data[0] >> (8 - lead), trail, data[-1] & ((1 << trail) - 1))
             url_fragment = fragment.replace("+", "-").replace("/", "_")
-            out.append(Variant(prop, value, fragment, label, "none", True))
-            out.append(Variant(prop, value, url_fragment, label, "none", True))
+            out.append(Variant(prop, value, fragment, label, "none", True, edges))
+            out.append(Variant(prop, value, url_fragment, label, "none", True, edges))
     return out
 
 
 def _geo(prop: str, value: str) -> list[Variant]:
+    """A coordinate as given, rounded and truncated to 2-7 decimals, and as signed integers
+    x1e5, x1e6, x1e7 (E5/E6/E7 fixed point, rounded and truncated), as protobuf and binary
+    formats store them."""
     try:
         number = Decimal(value)
     except InvalidOperation:
@@ -244,7 +262,9 @@ def _geo(prop: str, value: str) -> list[Variant]:
         truncated = number.quantize(quantum, rounding=ROUND_DOWN)
         out.append(Variant(prop, value, str(rounded), f"rounded-{places}", "decimal"))
         out.append(Variant(prop, value, str(truncated), f"truncated-{places}", "prefix"))
-    for scale, label in ((6, "e6"), (7, "e7")):
-        integer = int((number.scaleb(scale)).to_integral_value(rounding=ROUND_HALF_UP))
-        out.append(Variant(prop, value, str(integer), label, "decimal"))
+    for scale in (5, 6, 7):
+        scaled = number.scaleb(scale)
+        for rounding in (ROUND_HALF_UP, ROUND_DOWN):
+            integer = int(scaled.to_integral_value(rounding=rounding))
+            out.append(Variant(prop, value, str(integer), f"e{scale}", "decimal"))
     return out

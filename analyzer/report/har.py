@@ -3,9 +3,22 @@
 Written entry by entry while flows stream from the store, so a session of any size fits in
 constant memory. Bodies are stored as they came over the wire; HAR wants them decoded, so
 content-encodings are undone here with an output cap (``analyzer.decode.content``), because a
-captured body may be a decompression bomb. What cannot be decoded, or is not text, is written
-base64-encoded and marked (``encoding: base64`` for responses as HAR 1.2 allows; ``_encoding``
-for request bodies, where HAR has no such field).
+captured body may be a decompression bomb.
+
+Request bodies (docs/import.md has the forms other tools write and read):
+
+- text (valid UTF-8, or valid in the declared charset: then ``_charset`` names it; not mostly
+  control characters) is written as ``postData.text``, with ``params`` for a URL-encoded form,
+  as Chrome and Firefox write them;
+- anything else is base64 in ``text`` with ``encoding: "base64"``, the name HAR 1.2 gives the
+  response's marker and the HAR 1.3 draft gives postData's (Reqable writes and reads it);
+- a body whose content-coding was undone also keeps its bytes as sent, in
+  ``_raw: {text, encoding: "base64", contentEncoding}``, so that ``leakmap import`` stores it
+  as captured (and the report names the same encoding chain);
+- a body the store kept only in part has ``_truncated: true`` and a comment.
+
+``leakmap import`` reads all of this, and every form older leakmap versions wrote
+(``_encoding: "base64"``). The session's steps are in ``log._leakmap.marks``.
 """
 
 from __future__ import annotations
@@ -21,11 +34,14 @@ from analyzer import __version__
 from analyzer.decode.content import DecodeError, decompress
 
 DECODED_LIMIT = 8 * 1024 * 1024  # bytes of decoded body written per message
+MAX_PARAMS = 10_000  # form fields listed in postData.params (the text has them all)
 _NO_BODY_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "CONNECT"})
 
 
 def write_har(store: Any, session: Any, out: IO[str]) -> int:
     """Write the session's flows as HAR 1.2 to ``out``; returns the number of entries."""
+    from analyzer.store.marks import marks
+
     log_head = {
         "version": "1.2",
         "creator": {"name": "leakmap", "version": __version__},
@@ -35,6 +51,7 @@ def write_har(store: Any, session: Any, out: IO[str]) -> int:
             "app": session.app,
             "app_version": session.app_version,
             "device": session.device,
+            "marks": [{"label": mark.label, "at": mark.at} for mark in marks(store, session.id)],
         },
     }
     head = json.dumps(log_head, ensure_ascii=False)
@@ -71,13 +88,7 @@ def har_entry(flow: Any, websocket_messages: list[Any] | None = None) -> dict[st
     if flow.request_body is not None and (
         flow.request_body or (flow.method or "").upper() not in _NO_BODY_METHODS
     ):
-        text, encoded, _size = _body_text(flow.request_body, flow.request_content_encoding)
-        post: dict[str, Any] = {"mimeType": flow.request_content_type or "", "text": text}
-        if encoded:
-            post["_encoding"] = "base64"
-        if flow.request_body_truncated:
-            post["_truncated"] = True
-        request["postData"] = post
+        request["postData"] = _post_data(flow)
     entry: dict[str, Any] = {
         "startedDateTime": _iso(flow.timestamp_start),
         "time": total,
@@ -103,6 +114,40 @@ def har_entry(flow: Any, websocket_messages: list[Any] | None = None) -> dict[st
         entry["_resourceType"] = "websocket"
         entry["_webSocketMessages"] = [_websocket_message(m) for m in websocket_messages]
     return entry
+
+
+def _post_data(flow: Any) -> dict[str, Any]:
+    """postData of a stored request body: text where it is text, else base64 (marked)."""
+    raw, coding = flow.request_body, flow.request_content_encoding
+    mime = flow.request_content_type or ""
+    charset = _charset(mime)
+    text, encoded, _size = _body_text(raw, coding, charset)
+    post: dict[str, Any] = {"mimeType": mime, "text": text}
+    if encoded:
+        post["encoding"] = "base64"
+    elif charset and charset not in ("utf-8", "utf8") and not _is_utf8(raw, coding, text):
+        post["_charset"] = charset  # the text is the body decoded by its declared charset
+    elif mime.lower().startswith("application/x-www-form-urlencoded"):
+        post["params"] = [
+            {"name": name, "value": value}
+            for name, value in parse_qsl(text, keep_blank_values=True)[:MAX_PARAMS]
+        ]
+    if _codings(coding) and decode_content(raw, coding) is not None:
+        post["_raw"] = {
+            "text": base64.b64encode(raw).decode("ascii"),
+            "encoding": "base64",
+            "contentEncoding": coding,
+        }
+    if flow.request_body_truncated:
+        post["_truncated"] = True
+        post["comment"] = f"leakmap kept {len(raw)} of the body's {flow.request_body_size} bytes"
+    return post
+
+
+def _codings(encoding: str | None) -> list[str]:
+    return [
+        c for c in (c.strip().lower() for c in (encoding or "").split(",")) if c and c != "identity"
+    ]
 
 
 def _response(flow: Any) -> dict[str, Any]:
@@ -144,16 +189,19 @@ def _response(flow: Any) -> dict[str, Any]:
 
 def _websocket_message(message: Any) -> dict[str, Any]:
     content = message.content or b""
-    if message.is_text:
-        data = content.decode("utf-8", "replace")
-    else:
-        data = base64.b64encode(content).decode("ascii")
-    return {
+    out: dict[str, Any] = {
         "type": "send" if message.from_client else "receive",
         "time": message.timestamp,
         "opcode": 1 if message.is_text else 2,
-        "data": data,
     }
+    try:
+        out["data"] = content.decode("utf-8") if message.is_text else None
+    except UnicodeDecodeError:  # a text frame that is not UTF-8 (hostile): its bytes, marked
+        out["data"] = None
+        out["encoding"] = "base64"
+    if out["data"] is None:
+        out["data"] = base64.b64encode(content).decode("ascii")
+    return out
 
 
 class _Messages:
@@ -183,19 +231,37 @@ def decode_content(raw: bytes, encoding: str | None, limit: int = DECODED_LIMIT)
     return data
 
 
-def _body_text(raw: bytes, encoding: str | None) -> tuple[str, bool, int]:
-    """(text, base64-encoded?, decoded size) of a body as recorded."""
+def _body_text(
+    raw: bytes, encoding: str | None, charset: str | None = None
+) -> tuple[str, bool, int]:
+    """(text, base64-encoded?, decoded size) of a body as recorded: text where the body is
+    UTF-8, or text in its declared ``charset`` that encodes back to the same bytes."""
     decoded = decode_content(raw, encoding)
     data = decoded if decoded is not None else raw
     if decoded is not None:
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            pass
-        else:
+        for codec in ("utf-8", charset) if charset else ("utf-8",):
+            try:
+                text = data.decode(codec)
+                if codec != "utf-8" and text.encode(codec) != data:
+                    continue
+            except (UnicodeError, LookupError):
+                continue
             if not _mostly_binary(text):
                 return text, False, len(data)
     return base64.b64encode(data).decode("ascii"), True, len(data)
+
+
+def _is_utf8(raw: bytes, coding: str | None, text: str) -> bool:
+    decoded = decode_content(raw, coding)
+    return decoded is not None and text.encode("utf-8") == decoded
+
+
+def _charset(content_type: str) -> str | None:
+    for part in content_type.split(";")[1:]:
+        key, _, value = part.partition("=")
+        if key.strip().lower() == "charset" and value.strip():
+            return value.strip().strip("\"'").lower()
+    return None
 
 
 def _mostly_binary(text: str) -> bool:

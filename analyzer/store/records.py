@@ -64,6 +64,12 @@ class FlowRecord:
     response_body_streamed: bool = False
     # HAR files hold bodies already decoded: their content-encoding header no longer applies.
     bodies_decoded: bool = False
+    # With ``bodies_decoded``: the coding a HAR request body verifiably still has (an exporter
+    # that kept it as sent), so that the analyzer decompresses it as it does a captured one.
+    request_coding: str | None = None
+    # The request's content type where its headers do not give the one of the stored body: a
+    # HAR's postData.mimeType (no Content-Type header), or the type of a body rebuilt from params.
+    request_content_type: str | None = None
 
     kind = "flow"
 
@@ -290,7 +296,9 @@ def flow_row(record: FlowRecord, session_id: int, limits: Limits) -> dict[str, A
         "timestamp_end": record.timestamp_end,
         "request_headers": request_headers,
         "request_content_encoding": header_value(request_headers, "content-encoding"),
-        "request_content_type": _cap(header_value(request_headers, "content-type"), 255),
+        "request_content_type": _cap(
+            record.request_content_type or header_value(request_headers, "content-type"), 255
+        ),
         "response_headers": response_headers,
         "response_content_encoding": header_value(response_headers, "content-encoding"),
         "response_content_type": _cap(header_value(response_headers, "content-type"), 255),
@@ -309,8 +317,11 @@ def flow_row(record: FlowRecord, session_id: int, limits: Limits) -> dict[str, A
             "response_", record.response_body, limits.response_body, record.response_body_streamed
         )
     )
+    if record.bodies_decoded:
+        row["request_content_encoding"] = record.request_coding
+        row["response_content_encoding"] = None
     for column in ("request_content_encoding", "response_content_encoding"):
-        row[column] = None if record.bodies_decoded else _cap(row[column], 100)
+        row[column] = _cap(row[column], 100)
     for column, size in (("host", 255), ("sni", 255), ("method", 20), ("http_version", 20)):
         row[column] = _cap(row[column], size)
     return row
