@@ -188,3 +188,4 @@ def test_worker_processes_find_what_one_process_finds(store: Store, monkeypatch:
     # Findings come in flow order, as on one core.
     flow_ids = [f.flow_id for f in parallel]
     assert flow_ids == sorted(flow_ids)
+

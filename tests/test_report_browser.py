@@ -38,10 +38,8 @@ class Opened:
         self.page: Page = browser.new_page(viewport={"width": 1280, "height": 900})
         self.errors: list[str] = []
         self.requests: list[str] = []
-        self.page.on(
-            "console",
-            lambda m: self.errors.append(m.text) if m.type in ("error", "warning") else None,
-        )
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type in (
+            "error", "warning") else None)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("request", lambda r: self.requests.append(r.url))
         self.url = path.resolve().as_uri()
@@ -67,20 +65,8 @@ def _busy_session(store: Store) -> list[HandFinding]:
         for _ in range(n % 4):
             records.append(flow(f"https://h{n:02}.example-cn.com/more", server_ip=server, at=n))
     session = make_session(store, "busy", records)
-    properties = [
-        "deviceId",
-        "userId",
-        "model",
-        "osVersion",
-        "email",
-        "carrier",
-        "timezone",
-        "language",
-        "imei",
-        "latitude",
-        "longitude",
-        "advertisingId",
-    ]
+    properties = ["deviceId", "userId", "model", "osVersion", "email", "carrier", "timezone",
+                  "language", "imei", "latitude", "longitude", "advertisingId"]
     return [
         HandFinding(flow_id, properties[n % len(properties)], value=f"value-{n}")
         for n, (url, flow_id) in enumerate(flow_ids(store, session).items())
@@ -179,21 +165,13 @@ def test_hostile_content_never_runs(browser: Browser, store: Store, tmp_path: Pa
     records[2].host = "javascript:window.__pwned=3"
     session = make_session(store, "hostile", records, app=HOSTILE[1], device=HOSTILE[0])
     findings = [
-        HandFinding(
-            flow_id,
-            HOSTILE[n % len(HOSTILE)],
-            "body",
-            HOSTILE[(n + 1) % len(HOSTILE)],
-            encoding=HOSTILE[1],
-            value=HOSTILE[2],
-            context=HOSTILE[3],
-            explanation=HOSTILE[0],
-        )
+        HandFinding(flow_id, HOSTILE[n % len(HOSTILE)], "body", HOSTILE[(n + 1) % len(HOSTILE)],
+                    encoding=HOSTILE[1], value=HOSTILE[2], context=HOSTILE[3],
+                    explanation=HOSTILE[0])
         for n, flow_id in enumerate(flow_ids(store, session).values())
     ]
-    report = summarise(
-        store, session, findings, GeoResolver(*geo_files(tmp_path)), show_values=True
-    )
+    report = summarise(store, session, findings, GeoResolver(*geo_files(tmp_path)),
+                       show_values=True)
     opened = Opened(browser, _write(tmp_path, report))
     page = opened.page
     assert page.evaluate("() => window.__pwned === undefined")
@@ -258,9 +236,8 @@ def test_hostile_traffic_through_the_detector(
     make_session(store, "hostile-e2e", records)
     profile = profile_from_dict({"known": {"imei": imei}})
     country, asn = geo_files(tmp_path)
-    report = build_report(
-        store, "hostile-e2e", profile=profile, geoip_db=country, asn_db=asn, show_values=True
-    )
+    report = build_report(store, "hostile-e2e", profile=profile, geoip_db=country, asn_db=asn,
+                          show_values=True)
     paths = {f["path"] for f in report["findings"]}
     assert any("<script>" in (p or "") for p in paths)  # the hostile key reached the report
     opened = Opened(browser, _write(tmp_path, report, "e2e.html"))

@@ -49,9 +49,8 @@ def lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
                     server_ip=CN_IP,
                     method="POST",
                     headers=[("content-type", "application/json")],
-                    body=json.dumps(
-                        {"device": {"imei": IMEI, "mail": "tester@example.org"}}
-                    ).encode(),
+                    body=json.dumps({"device": {"imei": IMEI, "mail": "tester@example.org"}})
+                    .encode(),
                     at=1,
                 ),
                 flow(f"http://ads.tracker.test/px?aaid={AAID}", server_ip=US_IP, at=2),
@@ -69,17 +68,8 @@ def lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 
 def _args(lab: dict[str, str], *extra: str) -> list[str]:
     return [
-        "report",
-        "app-1.0",
-        "--db",
-        lab["db"],
-        "--profile",
-        lab["profile"],
-        "--geoip-db",
-        lab["geoip"],
-        "--asn-db",
-        lab["asn"],
-        *extra,
+        "report", "app-1.0", "--db", lab["db"], "--profile", lab["profile"],
+        "--geoip-db", lab["geoip"], "--asn-db", lab["asn"], *extra,
     ]
 
 
@@ -230,17 +220,8 @@ def test_a_closed_pipe_ends_quietly(lab: dict[str, str]) -> None:
         )
     leakmap = Path(sys.executable).parent / "leakmap"
     with subprocess.Popen(
-        [
-            str(leakmap),
-            "report",
-            "big",
-            "--db",
-            lab["db"],
-            "--profile",
-            lab["profile"],
-            "--format",
-            "json",
-        ],
+        [str(leakmap), "report", "big", "--db", lab["db"], "--profile", lab["profile"],
+         "--format", "json"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},

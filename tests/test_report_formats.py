@@ -49,23 +49,9 @@ def test_json_follows_the_schema(store: Store, geo: GeoResolver) -> None:
     validator.validate(document)
     assert list(document)[: len(CONTRACT_KEYS)] == list(CONTRACT_KEYS)
     assert document["schema"] == "leakmap.report/1"
-    finding_keys = {
-        "flow_id",
-        "time",
-        "host",
-        "server_ip",
-        "country",
-        "asn",
-        "org",
-        "owner",
-        "owner_country",
-        "property",
-        "location",
-        "path",
-        "encoding",
-        "method",
-        "value",
-    }
+    finding_keys = {"flow_id", "time", "host", "server_ip", "country", "asn", "org", "owner",
+                    "owner_country", "property", "location", "path", "encoding", "method",
+                    "value"}
     assert all(finding_keys <= set(f) for f in document["findings"])
     # The HTML-only parts stay out of the JSON.
     assert "evidence" not in document and "matrix" not in document
@@ -111,11 +97,11 @@ def test_csv_has_one_row_per_finding(store: Store, geo: GeoResolver) -> None:
 def test_csv_neutralises_formulas(store: Store, geo: GeoResolver) -> None:
     session = make_session(store, "formula", [flow("https://x.example.org/?a=1", server_ip=CN_IP)])
     (flow_id,) = flow_ids(store, session).values()
-    findings = [HandFinding(flow_id, "userId", path='=HYPERLINK("http://x")', value="@SUM(1)")]
+    findings = [HandFinding(flow_id, "userId", path="=HYPERLINK(\"http://x\")", value="@SUM(1)")]
     out = io.StringIO()
     write_csv(summarise(store, session, findings, geo, show_values=True), out)
     (row,) = list(csv.DictReader(io.StringIO(out.getvalue())))
-    assert row["path"] == '\'=HYPERLINK("http://x")'
+    assert row["path"] == "'=HYPERLINK(\"http://x\")"
     assert row["value"] == "'@SUM(1)"
 
 
@@ -131,11 +117,8 @@ def test_har_has_every_flow_with_decoded_bodies(store: Store) -> None:
         flow(
             "https://a.example.org/p?x=1&y=two",
             method="POST",
-            headers=[
-                ("content-type", "application/json"),
-                ("content-encoding", "gzip"),
-                ("cookie", "sid=abc; theme=dark"),
-            ],
+            headers=[("content-type", "application/json"), ("content-encoding", "gzip"),
+                     ("cookie", "sid=abc; theme=dark")],
             body=gzip.compress(body),
             response_body=b"\x00\x01\x02\xff" * 10,
             response_headers=[("content-type", "application/octet-stream")],
@@ -169,14 +152,8 @@ def test_har_caps_a_decompression_bomb(store: Store) -> None:
     make_session(
         store,
         "bomb",
-        [
-            flow(
-                "https://a.example.org/",
-                method="POST",
-                body=bomb,
-                headers=[("content-encoding", "gzip")],
-            )
-        ],
+        [flow("https://a.example.org/", method="POST", body=bomb,
+              headers=[("content-encoding", "gzip")])],
     )
     from analyzer.report import har
 
@@ -205,12 +182,8 @@ def test_har_carries_websocket_messages(store: Store) -> None:
 
 def test_har_round_trips_through_import(store: Store, tmp_path: Path) -> None:
     records = [
-        flow(
-            "https://a.example.org/one?q=1",
-            method="POST",
-            body=b"k=v",
-            headers=[("content-type", "application/x-www-form-urlencoded")],
-        ),
+        flow("https://a.example.org/one?q=1", method="POST", body=b"k=v",
+             headers=[("content-type", "application/x-www-form-urlencoded")]),
         flow("https://b.example.org/two", at=1),
     ]
     make_session(store, "origin", records)

@@ -110,38 +110,16 @@ def test_header_headline_and_sections(store: Store, geo: GeoResolver) -> None:
     report = summarise(store, session, findings, geo)
     page = render_html(report)
     for text in (
-        "Example App",
-        "1.2.3",
-        "lab-pixel-7",
-        "2025-12-29 09:20:00 UTC",
-        "GeoLite2-Country",
-        "MaxMind",
-        "Personal data went to",
-        "China",
-        "Singapore",
-        "United States",
-        "Property × country",
-        "When each property first left",
-        "Plaintext leaks",
-        "pinned.example-cn.com",
-        "client does not trust",
-        "Methods and limitations",
-        "Natural Earth",
-        "CHINANET-BACKBONE",
+        "Example App", "1.2.3", "lab-pixel-7", "2025-12-29 09:20:00 UTC", "GeoLite2-Country",
+        "MaxMind", "Personal data went to", "China", "Singapore", "United States",
+        "Property × country", "When each property first left", "Plaintext leaks",
+        "pinned.example-cn.com", "client does not trust", "Methods and limitations",
+        "Natural Earth", "CHINANET-BACKBONE",
     ):
         assert text in page, text
     ids = parse(page).ids
-    assert {
-        "summary",
-        "map",
-        "matrix",
-        "timeline",
-        "destinations",
-        "plaintext",
-        "blind-spots",
-        "evidence",
-        "methods",
-    } <= ids
+    assert {"summary", "map", "matrix", "timeline", "destinations", "plaintext",
+            "blind-spots", "evidence", "methods"} <= ids
 
 
 def test_map_shades_countries_by_properties(store: Store, geo: GeoResolver) -> None:
@@ -194,16 +172,9 @@ def test_hostile_content_is_escaped(store: Store, geo: GeoResolver) -> None:
     records[0].host = HOSTILE[0]
     session = make_session(store, "hostile", records)
     findings = [
-        HandFinding(
-            flow_id,
-            HOSTILE[n % len(HOSTILE)],
-            "body",
-            HOSTILE[n % len(HOSTILE)],
-            encoding=HOSTILE[1],
-            value=HOSTILE[2],
-            context=HOSTILE[3],
-            explanation=HOSTILE[0],
-        )
+        HandFinding(flow_id, HOSTILE[n % len(HOSTILE)], "body", HOSTILE[n % len(HOSTILE)],
+                    encoding=HOSTILE[1], value=HOSTILE[2], context=HOSTILE[3],
+                    explanation=HOSTILE[0])
         for n, flow_id in enumerate(flow_ids(store, session).values())
     ]
     report = summarise(store, session, findings, geo, show_values=True)
@@ -224,7 +195,8 @@ def test_long_lists_are_bounded(store: Store, geo: GeoResolver, monkeypatch) -> 
     records = [flow(f"https://h{n}.example-cn.com/?id=x", server_ip=CN_IP) for n in range(12)]
     session = make_session(store, "long", records)
     findings = [
-        HandFinding(i, "deviceId", value="abcdef123456") for i in flow_ids(store, session).values()
+        HandFinding(i, "deviceId", value="abcdef123456")
+        for i in flow_ids(store, session).values()
     ]
     report = summarise(store, session, findings, geo)
     page = render_html(report)

@@ -96,14 +96,8 @@ def test_conversion_of_a_small_topology() -> None:
 
 def test_split_keeps_polar_rings_whole() -> None:
     build = _script()
-    antarctica = [
-        (-180.0, -80.0),
-        (0.0, -70.0),
-        (180.0, -80.0),
-        (180.0, -90.0),
-        (-180.0, -90.0),
-        (-180.0, -80.0),
-    ]
+    antarctica = [(-180.0, -80.0), (0.0, -70.0), (180.0, -80.0), (180.0, -90.0),
+                  (-180.0, -90.0), (-180.0, -80.0)]
     assert build.split_at_antimeridian(antarctica) == [antarctica]
     plain = [(0.0, 0.0), (10.0, 0.0), (10.0, 10.0)]
     assert build.split_at_antimeridian(plain) == [plain]

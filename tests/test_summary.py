@@ -110,7 +110,9 @@ def test_policy_marks_findings_outside(store: Store, geo: GeoResolver) -> None:
     report = summarise(store, session, findings, geo, policy=policy)
 
     outside = {(f["property"], f["country"]) for f in report["findings"] if not f["allowed"]}
-    assert outside == {("advertisingId", "CN"), ("latitude", "CN"), ("imei", "CN"), ("model", "SG")}
+    assert outside == {
+        ("advertisingId", "CN"), ("latitude", "CN"), ("imei", "CN"), ("model", "SG")
+    }
     assert report["policy"]["name"] == "eu-us"
     assert report["policy"]["findings_outside"] == 4
     assert report["policy"]["countries_outside"] == ["CN", "SG"]
@@ -137,9 +139,7 @@ def test_headline_plaintext_and_blind_spots(store: Store, geo: GeoResolver) -> N
 
     (plain,) = report["plaintext"]
     assert (plain["property"], plain["host"], plain["country"]) == (
-        "advertisingId",
-        "ads.tracker.test",
-        "US",
+        "advertisingId", "ads.tracker.test", "US"
     )
     (failure,) = report["tls_failures"]
     assert failure["host"] == "pinned.example-cn.com"
@@ -171,10 +171,7 @@ def test_first_left_per_property(store: Store, geo: GeoResolver) -> None:
     assert first["advertisingId"]["country"] == "CN"
     assert first["advertisingId"]["time"] == "2025-12-29T09:20:01.000Z"
     assert [e["property"] for e in report["first_left"]] == [
-        "advertisingId",
-        "latitude",
-        "imei",
-        "model",
+        "advertisingId", "latitude", "imei", "model"
     ]
 
 
@@ -261,7 +258,8 @@ def test_websocket_messages_count_as_bytes_sent(store: Store, geo: GeoResolver) 
         store,
         "ws",
         [
-            flow("https://ws.example-cn.com/socket", server_ip=CN_IP, websocket=True, mitm_id="w1"),
+            flow("https://ws.example-cn.com/socket", server_ip=CN_IP, websocket=True,
+                 mitm_id="w1"),
             rec.WebSocketRecord("w1", True, True, 1.0, b"x" * 1000),
             rec.WebSocketRecord("w1", False, True, 2.0, b"y" * 5000),  # received: not counted
         ],
