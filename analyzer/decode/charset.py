@@ -180,10 +180,11 @@ def detect_charset(data: bytes) -> str | None:
     sample = bytes(data[:DETECT_BYTES])
     if sample.isascii():
         return None
-    return _detect(sample)
+    # Short samples (query values, names) repeat from flow to flow: remembered; long ones are
+    # not, so that the cache holds at most 1024 x 256 bytes.
+    return _detect_cached(sample) if len(sample) <= 256 else _detect(sample)
 
 
-@lru_cache(maxsize=1024)
 def _detect(sample: bytes) -> str | None:
     import chardet  # ~25 MB of models, loaded only when a flow needs them
 
@@ -203,6 +204,9 @@ def _detect(sample: bytes) -> str | None:
     except (UnicodeDecodeError, LookupError):
         return None
     return name
+
+
+_detect_cached = lru_cache(maxsize=1024)(_detect)
 
 
 def _utf8(data: bytes) -> Text | None:
