@@ -31,6 +31,10 @@ class Status:
             "Print how to connect a phone at start, then live counters (flows, hosts, "
             "TLS failures) while recording.",
         )  # fmt: skip
+        loader.add_option(
+            "leakmap_live_url", str, "",
+            "URL of the live page (set by leakmap capture), printed with the instructions.",
+        )  # fmt: skip
 
     def running(self) -> None:
         if not ctx.options.leakmap_status:
@@ -61,6 +65,8 @@ class Status:
         text = proxy_instructions(listen, modes)
         for conf in wireguard:
             text = wireguard_instructions(conf) + "\n" + text
+        if ctx.options.leakmap_live_url:
+            text += f"\nLive page (this computer only):\n{ctx.options.leakmap_live_url}\n"
         self.out.write(text + "\nCtrl-C ends the session.\n")
         self.out.flush()
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mitmproxy.tools import cmdline
 from mitmproxy.tools import main as mitmproxy_main
@@ -17,6 +19,9 @@ from addons.recorder import Recorder
 from addons.status import Status
 from analyzer.errors import LeakmapError
 from analyzer.store import Store
+
+if TYPE_CHECKING:
+    from analyzer.live import LiveView
 
 
 @dataclass(slots=True)
@@ -32,6 +37,10 @@ class CaptureOptions:
     listen_port: int = 8080
     proxyauth: str | None = None
     extra: Sequence[str] = ()
+    # The live page (analyzer.live): served from a child process while recording.
+    live: bool = False
+    profile: Path | None = None  # the device profile the live page searches for
+    profile_text: str | None = None  # or its TOML, read from the phone
 
 
 @dataclass(slots=True)
@@ -82,7 +91,15 @@ def run_capture(options: CaptureOptions) -> CaptureResult:
             super().__init__(opts, **kwargs)
             self.addons.add(recorder, status)
 
-    mitmproxy_main.run(CaptureMaster, cmdline.mitmdump, mitmdump_arguments(options))
+    arguments = mitmdump_arguments(options)  # bad options fail here, before the live view
+    live = _start_live_view(options) if options.live else None
+    if live is not None:
+        arguments += ["--set", f"leakmap_live_url={live.url}"]  # the status addon prints it
+    try:
+        mitmproxy_main.run(CaptureMaster, cmdline.mitmdump, arguments)
+    finally:
+        if live is not None:
+            live.stop()
     if recorder.session_id is None:
         raise LeakmapError("the proxy stopped before recording started (see the messages above)")
     with Store(options.db) as store:
@@ -90,3 +107,16 @@ def run_capture(options: CaptureOptions) -> CaptureResult:
         counts = store.counts(session.id)
     lost = recorder.lost
     return CaptureResult(options.session, counts["flows"], counts["tls_failures"], lost)
+
+
+def _start_live_view(options: CaptureOptions) -> LiveView:
+    """The live page's process (outside this one: the proxy's loop is never its). A bad
+    profile fails here, before the proxy starts."""
+    from analyzer.live import start_live_view
+    from analyzer.profile import load_profile
+
+    if options.profile is not None:
+        load_profile(options.profile)
+    return start_live_view(
+        options.db, options.session, profile=options.profile, profile_text=options.profile_text
+    )

@@ -46,8 +46,18 @@ longitude = 10.564
 """
 # Real addresses (documented operators) so the embedded GeoIP database has answers.
 SERVERS = [
-    "202.108.22.5", "202.108.22.6", "43.129.1.1", "119.28.1.1", "8.209.64.1", "8.209.64.2",
-    "8.8.8.8", "8.8.4.4", "47.246.1.1", "80.67.1.1", "85.13.1.1", "1.2.4.8",
+    "202.108.22.5",
+    "202.108.22.6",
+    "43.129.1.1",
+    "119.28.1.1",
+    "8.209.64.1",
+    "8.209.64.2",
+    "8.8.8.8",
+    "8.8.4.4",
+    "47.246.1.1",
+    "80.67.1.1",
+    "85.13.1.1",
+    "1.2.4.8",
 ]
 T0 = 1_767_000_000.0
 
@@ -81,20 +91,38 @@ def build_session(store: Store, flows: int, seed: int = 5) -> None:
         query = f"?imei={IMEI}&n={n}" if n % 5 == 0 else f"?n={n}"
         batch.append(
             rec.FlowRecord(
-                mitm_id=None, client_ip="10.0.0.2", client_port=40000 + n % 20000,
-                server_ip=server, server_port=80 if scheme == "http" else 443, host=host,
-                sni=host if scheme == "https" else None, scheme=scheme, method="POST",
-                url=f"{scheme}://{host}/v1/collect{query}", http_version="HTTP/1.1",
-                status_code=200, timestamp_start=T0 + n * 0.05, timestamp_end=T0 + n * 0.05 + 0.1,
-                request_headers=tuple(headers), request_body=body,
+                mitm_id=None,
+                client_ip="10.0.0.2",
+                client_port=40000 + n % 20000,
+                server_ip=server,
+                server_port=80 if scheme == "http" else 443,
+                host=host,
+                sni=host if scheme == "https" else None,
+                scheme=scheme,
+                method="POST",
+                url=f"{scheme}://{host}/v1/collect{query}",
+                http_version="HTTP/1.1",
+                status_code=200,
+                timestamp_start=T0 + n * 0.05,
+                timestamp_end=T0 + n * 0.05 + 0.1,
+                request_headers=tuple(headers),
+                request_body=body,
                 response_headers=((b"content-type", b"application/json"),),
                 response_body=b'{"ok":true}',
             )
         )
         if n % 2000 == 0:
-            batch.append(rec.TlsFailureRecord("client", T0 + n, "10.0.0.2",
-                                              f"pinned{n % 7}.example", "8.8.8.8", 443,
-                                              "tlsv1 alert unknown ca"))
+            batch.append(
+                rec.TlsFailureRecord(
+                    "client",
+                    T0 + n,
+                    "10.0.0.2",
+                    f"pinned{n % 7}.example",
+                    "8.8.8.8",
+                    443,
+                    "tlsv1 alert unknown ca",
+                )
+            )
         if len(batch) >= 500:
             with store.engine.begin() as conn:
                 write_records(conn, session_id, batch, Limits(), websocket_ids)
@@ -194,8 +222,10 @@ def main() -> int:
     start = time.perf_counter()
     with Store(str(db)) as store:
         build_session(store, args.flows)
-    print(f"session: {args.flows:,} flows written in {time.perf_counter() - start:.1f} s; "
-          f"database {db.stat().st_size / 1e6:.0f} MB")
+    print(
+        f"session: {args.flows:,} flows written in {time.perf_counter() - start:.1f} s; "
+        f"database {db.stat().st_size / 1e6:.0f} MB"
+    )
     start = time.perf_counter()
     child = subprocess.run(
         [sys.executable, __file__, "--render", str(folder)], capture_output=True, text=True
@@ -207,15 +237,21 @@ def main() -> int:
     figures = json.loads(child.stdout.strip().splitlines()[-1])
     print(f"report, first run (detection + summary): {figures['report_first_s']:.1f} s")
     print(f"report, cached findings (summary only):  {figures['report_cached_s']:.1f} s")
-    print(f"HTML render + write: {figures['html_s']:.1f} s; JSON {figures['json_s']:.1f} s; "
-          f"CSV {figures['csv_s']:.1f} s; HAR {figures['har_s']:.1f} s")
-    print(f"findings {figures['findings']:,}; destinations {figures['destinations']:,}; "
-          f"evidence sections {figures['evidence_sections']:,}")
+    print(
+        f"HTML render + write: {figures['html_s']:.1f} s; JSON {figures['json_s']:.1f} s; "
+        f"CSV {figures['csv_s']:.1f} s; HAR {figures['har_s']:.1f} s"
+    )
+    print(
+        f"findings {figures['findings']:,}; destinations {figures['destinations']:,}; "
+        f"evidence sections {figures['evidence_sections']:,}"
+    )
     for name in ("html", "json", "csv", "har"):
         print(f"{name.upper():4} {(folder / f'bench.{name}').stat().st_size / 1e6:8.1f} MB")
-    print(f"reporting process: {total:.1f} s wall, peak RSS {figures['peak_rss_mb']:.0f} MB; "
-          f"first run with {figures['workers']:.0f} detection worker(s): "
-          f"{figures['tree_rss_mb']:.0f} MB for all processes")
+    print(
+        f"reporting process: {total:.1f} s wall, peak RSS {figures['peak_rss_mb']:.0f} MB; "
+        f"first run with {figures['workers']:.0f} detection worker(s): "
+        f"{figures['tree_rss_mb']:.0f} MB for all processes"
+    )
     if not args.keep:
         for path in folder.iterdir():
             path.unlink()

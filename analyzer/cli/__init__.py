@@ -23,7 +23,17 @@ app = typer.Typer(
 
 def _register() -> None:
     # Each module adds its commands to ``app``; imported here so that ``app`` exists first.
-    from analyzer.cli import capture, db, device, diff, eval, geoip, report, sessions  # noqa: F401
+    from analyzer.cli import (  # noqa: F401
+        capture,
+        db,
+        device,
+        diff,
+        eval,
+        geoip,
+        mark,
+        report,
+        sessions,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -68,6 +68,14 @@ def capture(
             "listens on loopback only. --profile auto reads the device profile from it.",
         ),
     ] = None,
+    live: Annotated[
+        bool,
+        typer.Option(
+            "--live/--no-live",
+            help="Serve a live page on 127.0.0.1 (its URL, with a secret token, is printed): "
+            "findings as they leave, the map, blind spots, and buttons to mark steps.",
+        ),
+    ] = True,
 ) -> None:
     """Record every flow of a test phone into a new session, until Ctrl-C.
 
@@ -100,6 +108,8 @@ def capture(
         listen_port=listen_port,
         proxyauth=proxyauth,
         extra=mitmproxy_args or [],
+        live=live,
+        profile=None if auto_profile else profile,  # auto: read from the phone, below
     )
     if adb is None:
         result = run_capture(options)
@@ -113,6 +123,7 @@ def capture(
             adb, listen_port, mitmproxy_args or [], read_profile=auto_profile, say=say
         ) as phone:
             options.device = options.device or phone.model or phone.serial
+            options.profile_text = phone.profile_text  # for the live page
             result = run_capture(options)
             if phone.profile_text:
                 from analyzer.device.stored import save_session_profile

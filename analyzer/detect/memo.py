@@ -9,11 +9,14 @@ to ``max_chars``: those that hold nothing (most) in a set, in C.
 
 from __future__ import annotations
 
+import weakref
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from itertools import accumulate
 
 SEPARATOR = "\x00"  # frames every value in the joined text; no variant or format contains it
+_LIMIT: int | None = None  # set by limit_memos: a bound for every memo of this process
+_MEMOS: weakref.WeakSet[ValueMemo[object]] = weakref.WeakSet()
 
 # A scan: values -> what each holds (by index), as (what, start, end) within the value.
 type Scan[T] = Callable[[list[str]], dict[int, list[tuple[T, int, int]]]]
@@ -44,10 +47,11 @@ class ValueMemo[T]:
 
     def __init__(self, scan: Scan[T], max_values: int = 200_000, max_chars: int = 256) -> None:
         self.scan = scan
-        self.max_values = max_values
+        self.max_values = max_values if _LIMIT is None else min(max_values, _LIMIT)
         self.max_chars = max_chars
         self._clean: set[str] = set()
         self._held: dict[str, tuple[tuple[T, int, int], ...]] = {}
+        _MEMOS.add(self)  # type: ignore[arg-type]
 
     def lookup(self, values: set[str]) -> dict[str, Sequence[tuple[T, int, int]]]:
         """The values that hold something, with what and where; the others are left out."""
@@ -80,3 +84,18 @@ class ValueMemo[T]:
                 if len(value) <= self.max_chars:
                     self._held[value] = tuple(spans)
         return fresh
+
+
+def limit_memos(max_values: int) -> None:
+    """Bound every value memo of this process, now and later, to ``max_values`` values.
+
+    For a process that runs for hours on traffic that keeps bringing new values (nonces, times):
+    the live view trades a little speed for memory that stays flat. Memos over the bound start
+    afresh.
+    """
+    global _LIMIT
+    _LIMIT = max_values
+    for memo in list(_MEMOS):
+        memo.max_values = min(memo.max_values, max_values)
+        if len(memo._clean) + len(memo._held) > memo.max_values:
+            memo.clear()
