@@ -81,3 +81,22 @@ def test_a_declared_charset_decodes_the_escapes(label: str, codec: str, text: st
 
 def test_unquote_plus_decodes_json_escapes() -> None:
     assert unquote_plus("%7B%22a%22%3A+1%7D") == '{"a": 1}'
+
+
+@pytest.mark.parametrize("text", ["a=1&&&&b=2&c=3&d", "&&x=%41&y&z=" + "9" * 50, "k=v"])
+@pytest.mark.parametrize("limit", [1, 2, 3, 10])
+def test_a_limit_keeps_the_first_items_as_without_it(text: str, limit: int) -> None:
+    # The walker asks for no more items than its field cap holds (it notes the rest).
+    assert parse_form(text, limit=limit) == parse_form(text)[:limit]
+
+
+def test_a_form_over_the_field_cap_is_noted_not_parsed_whole() -> None:
+    from analyzer.decode import Limits
+    from tests.support.decode import decoded, flow
+
+    body = "&".join(f"k{i}=v{i}" for i in range(5000)).encode()
+    fields, notes = decoded(
+        flow(body, "application/x-www-form-urlencoded"), limits=Limits(max_fields=100)
+    )
+    assert len(fields) == 100 and notes == ["more than 100 fields: stopped"]
+    assert [f.path for f in fields if f.location == "body"][:2] == ["k0", "k1"]

@@ -13,11 +13,14 @@ and is marked :data:`UNDECODED`, so that no U+FFFD ever stands for a byte.
 from __future__ import annotations
 
 import codecs
+import re
+from collections.abc import Iterable
 from typing import NamedTuple
 from urllib.parse import unquote
 
 from analyzer.decode.charset import decode_escaped, has_high_escapes
 
+_PIECE = re.compile(r"[^&]+")
 UNDECODED = "?"  # FormItem.charset of an item that no charset decodes (kept percent-encoded)
 _new_item = tuple.__new__  # FormItem(...) runs a Python-level __new__; a form has thousands
 _UTF8_LABELS = frozenset({None, "utf_8", "utf_8_sig", "ascii", "iso8859_1", "cp1252"})
@@ -32,19 +35,28 @@ class FormItem(NamedTuple):
     charset: str = ""
 
 
-def parse_form(text: str, charset: str | None = None) -> list[FormItem]:
+def parse_form(text: str, charset: str | None = None, limit: int = 0) -> list[FormItem]:
     """The items of form-urlencoded ``text``; ``charset`` is the declared charset as a codec
-    name (:func:`analyzer.decode.charset.codec_name`) or None (query strings declare none)."""
+    name (:func:`analyzer.decode.charset.codec_name`) or None (query strings declare none).
+    With a ``limit``, at most that many items (the caller notes the rest: its field cap)."""
     if charset not in _UTF8_LABELS and has_high_escapes(text):
-        return _legacy(text, charset)
-    out = []
-    for piece in text.split("&"):
+        return _legacy(text, charset)[: limit or None]
+    out: list[FormItem] = []
+    # Past the limit, pieces are found one by one rather than all split at once.
+    pieces: Iterable[str] = (
+        (match.group() for match in _PIECE.finditer(text))
+        if limit and text.count("&") >= limit
+        else text.split("&")
+    )
+    for piece in pieces:
         if piece:
             name, _, value = piece.partition("=")
             decoded_name, decoded_value = _unquote_utf8(name), _unquote_utf8(value)
             if decoded_name is None or decoded_value is None:
-                return _legacy(text, charset)
+                return _legacy(text, charset)[: limit or None]
             out.append(_new_item(FormItem, (decoded_name, decoded_value, "")))
+            if len(out) == limit:
+                break
     return out
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from analyzer.decode import Field, decode_flow
+from analyzer.decode import Field, Limits, decode_flow
 
 
 def flow(
@@ -37,8 +37,11 @@ def message(content: bytes | str, from_client: bool = True) -> SimpleNamespace:
     return SimpleNamespace(from_client=from_client, is_text=text, content=data)
 
 
-def decoded(row: Any, messages: list[Any] | None = None) -> tuple[list[Field], list[str]]:
-    fields, notes = decode_flow(row, messages or [])
+def decoded(
+    row: Any, messages: list[Any] | None = None, limits: Limits | None = None
+) -> tuple[list[Field], list[str]]:
+    """:func:`decode_flow`, checking that no decoded value holds U+FFFD."""
+    fields, notes = decode_flow(row, messages or [], limits)
     assert all("\ufffd" not in f.value for f in fields if not f.raw), "U+FFFD in a decoded value"
     return fields, notes
 
