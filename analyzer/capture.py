@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mitmproxy.proxy.mode_specs import ProxyMode
 from mitmproxy.tools import cmdline
 from mitmproxy.tools import main as mitmproxy_main
 from mitmproxy.tools.dump import DumpMaster
@@ -23,9 +24,22 @@ from analyzer.store import Store
 if TYPE_CHECKING:
     from analyzer.live import LiveView
 
+DEFAULT_LISTEN_PORT = 8080
+DEFAULT_WIREGUARD_PORT = 51820  # WireGuard's registered port, mitmproxy's default for the mode
+
 
 @dataclass(slots=True)
 class CaptureOptions:
+    """What ``leakmap capture`` was asked for.
+
+    ``listen_port`` is the port of every proxy mode that listens on TCP (regular, socks5,
+    upstream, reverse, transparent, ...) and gives no port of its own; WireGuard listens on UDP
+    ``wireguard_port``. A mode written with mitmproxy's ``mode@port`` syntax keeps its port.
+    ``advertise_host`` is the address the phone uses to reach this machine (e.g. the host's LAN
+    address when leakmap runs in a container); empty: the addresses found on this machine.
+    ``verbose`` shows mitmproxy's per-connection log lines.
+    """
+
     session: str
     db: str
     app: str | None = None
@@ -34,7 +48,10 @@ class CaptureOptions:
     platform: str | None = None
     modes: Sequence[str] = ("regular",)
     listen_host: str = ""
-    listen_port: int = 8080
+    listen_port: int = DEFAULT_LISTEN_PORT
+    wireguard_port: int = DEFAULT_WIREGUARD_PORT
+    advertise_host: str = ""
+    verbose: bool = False
     proxyauth: str | None = None
     extra: Sequence[str] = ()
     # The live page (analyzer.live): served from a child process while recording.
@@ -51,8 +68,51 @@ class CaptureResult:
     lost: int
 
 
+def mode_specs(options: CaptureOptions) -> list[str]:
+    """Each ``--mode`` as a mitmproxy mode spec with its own port (``regular@8080``).
+
+    mitmproxy applies ``--listen-port`` to every mode, which put WireGuard on TCP's port (UDP
+    8080) while the lab publishes 51820; so leakmap never passes ``--listen-port`` and writes the
+    port into each spec instead. Modes that bind no port (local, tun, osproxy) stay as given.
+
+    Raises LeakmapError for a spec mitmproxy cannot parse, or when two modes would listen on the
+    same port and transport.
+    """
+    specs: list[str] = []
+    taken: dict[tuple[str, int, str], str] = {}
+    for given in options.modes:
+        try:
+            mode = ProxyMode.parse(given)
+        except ValueError as error:
+            raise LeakmapError(f"--mode {given!r}: {error}") from None
+        spec = given
+        if mode.custom_listen_port is None and mode.default_port is not None:
+            port = options.wireguard_port if mode.type_name == "wireguard" else options.listen_port
+            spec = f"{given}@{port}"
+            mode = ProxyMode.parse(spec)
+        specs.append(spec)
+        port = mode.listen_port()
+        if port is None:
+            continue
+        host = mode.listen_host(options.listen_host)
+        transports = (
+            ("tcp", "udp") if mode.transport_protocol == "both" else (mode.transport_protocol,)
+        )
+        for transport in transports:
+            if (other := taken.get((host, port, transport))) is not None:
+                raise LeakmapError(
+                    f"--mode {other} and --mode {given} would both listen on {transport.upper()} "
+                    f"port {port}; give one its own port, e.g. --mode {mode.type_name}@{port + 1}"
+                )
+            taken[(host, port, transport)] = given
+    return specs
+
+
 def mitmdump_arguments(options: CaptureOptions) -> list[str]:
-    """The mitmdump command line for a capture; the researcher's extra arguments come last."""
+    """The mitmdump command line for a capture; the researcher's extra arguments come last.
+
+    Raises LeakmapError for modes that cannot run together (see ``mode_specs``).
+    """
     settings = {
         "leakmap_db": options.db,
         "leakmap_session": options.session,
@@ -65,10 +125,12 @@ def mitmdump_arguments(options: CaptureOptions) -> list[str]:
         # Never an open proxy: clients from public addresses are refused (mitmproxy's default,
         # made explicit here; a researcher may still override it after --).
         "block_global": "true",
+        "leakmap_verbose": "true" if options.verbose else "false",
+        "leakmap_advertise_host": options.advertise_host,
     }
-    args = ["--listen-port", str(options.listen_port)]
-    for mode in options.modes:
-        args += ["--mode", mode]
+    args: list[str] = []
+    for spec in mode_specs(options):
+        args += ["--mode", spec]
     if options.listen_host:
         args += ["--listen-host", options.listen_host]
     if options.proxyauth:
@@ -79,7 +141,12 @@ def mitmdump_arguments(options: CaptureOptions) -> list[str]:
 
 
 def run_capture(options: CaptureOptions) -> CaptureResult:
-    """Record until Ctrl-C or SIGTERM; returns what was stored."""
+    """Record until Ctrl-C or SIGTERM; returns what was stored.
+
+    Raises LeakmapError for a session name that exists, bad modes, or a proxy that stopped
+    before recording started.
+    """
+    arguments = mitmdump_arguments(options)  # bad modes fail here, before anything starts
     with Store(options.db) as store:  # fail here, before the proxy starts, on a bad --db
         if store.session_id(options.session) is not None:
             raise LeakmapError(f"session {options.session!r} exists already; choose another name")
@@ -91,7 +158,6 @@ def run_capture(options: CaptureOptions) -> CaptureResult:
             super().__init__(opts, **kwargs)
             self.addons.add(recorder, status)
 
-    arguments = mitmdump_arguments(options)  # bad options fail here, before the live view
     live = _start_live_view(options) if options.live else None
     if live is not None:
         arguments += ["--set", f"leakmap_live_url={live.url}"]  # the status addon prints it

@@ -1,6 +1,6 @@
 """The device profile: the test phone's own values, searched for in every encoding.
 
-The file is TOML (contract in DESIGN.md)::
+The file is TOML (format in docs/profile.md)::
 
     [device]
     name = "lab-pixel-7"

@@ -1,7 +1,7 @@
 """Summarise one session: findings joined with flows, geography and owners, as a report dict.
 
 ``build_report`` wires the store, the detector, GeoIP, the owner map and a policy together and
-returns the ``leakmap.report/1`` dict of DESIGN.md (``findings``, ``destinations``,
+returns the ``leakmap.report/1`` dict of docs/report.md (``findings``, ``destinations``,
 ``by_country``, ``tls_failures``, ``session``, ``geoip``) plus what the HTML page needs
 (``headline``, ``matrix``, ``map``, ``evidence``, ``plaintext``, ``first_left``, ...).
 

@@ -1,4 +1,4 @@
-"""The property vocabulary: the names every finding, profile and report uses (DESIGN.md).
+"""The property vocabulary: the names every finding, profile and report uses (docs/properties.md).
 
 ``PROPERTIES`` is the tuple of names in report order, loaded from ``analyzer/data/vocabulary.toml``
 (which also holds each one's name for people and a one-line description). ``closest_property``

@@ -17,7 +17,12 @@ from sqlalchemy import create_engine, text
 
 from analyzer.store import Store
 
-pytest_plugins = ["tests.support.capture", "tests.support.browser", "tests.support.device"]
+pytest_plugins = [
+    "tests.support.capture",
+    "tests.support.browser",
+    "tests.support.device",
+    "tests.support.markers",
+]
 
 POSTGRES_URL = os.environ.get(
     "LEAKMAP_TEST_POSTGRES", "postgresql+psycopg://leakmap:leakmap@127.0.0.1:5432/leakmap_test"

@@ -10,12 +10,18 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import os
+import re
+import socket
 import ssl
 import subprocess
+import time
 from pathlib import Path
 
 import httpx
+import psutil
+import pytest
 from websockets.sync.client import connect as websocket_connect
 
 from analyzer.store import Store
@@ -24,12 +30,14 @@ from tests.support.capture import (
     DE_HOST,
     LEAKMAP,
     PLAIN_HOST,
+    RESOLVE,
     WS_HOST,
     Servers,
     curl,
     start_capture,
 )
-from tests.support.net import free_udp_port, wait_for
+from tests.support.net import free_port, free_udp_port, wait_for, wait_for_port
+from tests.support.terminal import Terminal, run_in_terminal, screen_lines
 
 
 def test_capture_records_every_flow_with_server_ip_host_and_bodies(
@@ -172,18 +180,185 @@ def test_capture_refuses_a_session_name_that_exists(tmp_path: Path) -> None:
     assert b"Traceback" not in result.stderr
 
 
-def test_capture_prints_how_to_connect_a_phone_and_a_wireguard_qr_code(
+def _capture_command(
+    tmp_path: Path, db: str, servers: Servers, port: int, *args: str, mitm: tuple[str, ...] = ()
+) -> list[str]:
+    """``leakmap capture`` on loopback with the test host names, as tests.support.capture does."""
+    mapping = ",".join(f"{name}={ip}" for name, ip in servers.hosts.items())
+    return [
+        LEAKMAP, "capture", "--session", "e2e", "--db", db, "--listen-host", "127.0.0.1",
+        "--listen-port", str(port), "--no-report", *args, "--",
+        "-s", RESOLVE, "--set", f"test_hosts={mapping}", "--set", "ssl_insecure=true",
+        "--set", f"confdir={tmp_path / 'mitmproxy'}", *mitm,
+    ]  # fmt: skip
+
+
+def _listening(pid: int) -> set[tuple[str, int]]:
+    """(transport, port) of the sockets the process listens on (TCP) or is bound to (UDP)."""
+    found = set()
+    for conn in psutil.Process(pid).net_connections(kind="inet"):
+        if conn.type == socket.SOCK_STREAM and conn.status == psutil.CONN_LISTEN:
+            found.add(("tcp", conn.laddr.port))
+        elif conn.type == socket.SOCK_DGRAM and conn.laddr:
+            found.add(("udp", conn.laddr.port))
+    return found
+
+
+def _client_private_key(confdir: Path) -> str:
+    """The phone's private key, from the key file mitmproxy keeps in its confdir."""
+    return str(json.loads((confdir / "wireguard.conf").read_text())["client_key"])
+
+
+def _wait_in_terminal(terminal: Terminal, text: str) -> None:
+    def seen() -> bool:
+        if terminal.process.poll() is not None:
+            raise AssertionError(terminal.raw.decode(errors="replace"))
+        return terminal.printed(text)
+
+    wait_for(seen)
+
+
+def test_capture_listens_on_tcp_for_the_proxy_and_udp_51820_style_port_for_wireguard(
     tmp_path: Path, sqlite_url: str, servers: Servers
 ) -> None:
     udp_port = free_udp_port()
     capture = start_capture(
-        tmp_path, sqlite_url, servers, "--mode", "regular", "--mode", f"wireguard@{udp_port}"
-    )
-    wait_for(lambda: capture.printed("Ctrl-C ends the session"))
-    code, output = capture.stop()
+        tmp_path, sqlite_url, servers, "--mode", "regular", "--mode", "wireguard",
+        "--wireguard-port", str(udp_port),
+    )  # fmt: skip
+    try:
+        wait_for(lambda: capture.printed("Ctrl-C ends the session"))
+        listening = _listening(capture.process.pid)
+        result = curl(capture, f"http://{PLAIN_HOST}:{servers.plain_port}/ping")
+    finally:
+        code, output = capture.stop()
     assert code == 0, output
-    assert f"127.0.0.1:{capture.port}" in output  # the proxy address to set on the phone
+    assert ("tcp", capture.port) in listening
+    assert ("udp", udp_port) in listening
+    assert ("udp", capture.port) not in listening  # WireGuard no longer takes the proxy's port
+    assert result.returncode == 0, result.stderr
+    assert f"WireGuard endpoint the phone connects to: 127.0.0.1:{udp_port} (UDP)" in output
+    assert f"127.0.0.1:{capture.port}" in output  # the HTTP proxy address for the phone
+
+
+def test_wireguard_key_stays_out_of_a_log_file_and_lands_in_a_private_file(
+    tmp_path: Path, sqlite_url: str, servers: Servers
+) -> None:
+    port, udp_port = free_port("127.0.0.1"), free_udp_port()
+    log_file = tmp_path / "capture.log"
+    command = _capture_command(
+        tmp_path, sqlite_url, servers, port, "-v", "--mode", "regular", "--mode", "wireguard",
+        "--wireguard-port", str(udp_port), mitm=("--set", "termlog_verbosity=debug"),
+    )  # fmt: skip
+    with log_file.open("wb") as log:
+        process = subprocess.Popen(command, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_for_port("127.0.0.1", port, process=process)
+            wait_for(lambda: b"Ctrl-C ends the session" in log_file.read_bytes())
+        finally:
+            process.send_signal(2)
+            process.wait(timeout=60)
+    text = log_file.read_text()
+    assert process.returncode == 0, text
+    confdir = tmp_path / "mitmproxy"
+    key = _client_private_key(confdir)
+    assert key not in text
+    assert "PrivateKey" not in text
+    client_conf = confdir / f"wireguard-client-{udp_port}.conf"
+    assert str(client_conf) in text  # the log says where the configuration is
+    assert f"PrivateKey = {key}" in client_conf.read_text()
+    assert client_conf.stat().st_mode & 0o777 == 0o600
+    assert (confdir / "wireguard.conf").stat().st_mode & 0o777 == 0o600  # mitmproxy's key file
+
+
+def test_capture_on_a_terminal_shows_the_wireguard_qr_code_once(
+    tmp_path: Path, sqlite_url: str, servers: Servers
+) -> None:
+    port, udp_port = free_port("127.0.0.1"), free_udp_port()
+    terminal = run_in_terminal(
+        _capture_command(
+            tmp_path, sqlite_url, servers, port, "--mode", "regular", "--mode",
+            f"wireguard@{udp_port}",
+        ),
+        tmp_path,
+    )  # fmt: skip
+    _wait_in_terminal(terminal, "Ctrl-C ends the session")
+    code, raw = terminal.stop()
+    output = raw.decode(errors="replace")
+    assert code == 0, output
+    assert f"127.0.0.1:{port}" in output  # the proxy address to set on the phone
     assert "http://mitm.it" in output
-    assert "[Interface]" in output and f":{udp_port}" in output  # WireGuard client configuration
+    assert "[Interface]" in output and f"Endpoint = 127.0.0.1:{udp_port}" in output
     assert "\u2588" in output or "\u2580" in output  # the QR code, drawn with block characters
     assert "Android" in output and "iOS" in output and "pinning" in output
+    assert output.count(_client_private_key(tmp_path / "mitmproxy")) == 1  # shown once
+
+
+def test_advertised_host_is_the_endpoint_and_the_proxy_address_printed(
+    tmp_path: Path, sqlite_url: str, servers: Servers
+) -> None:
+    udp_port = free_udp_port()
+    capture = start_capture(
+        tmp_path, sqlite_url, servers, "--mode", "regular", "--mode", "wireguard",
+        "--wireguard-port", str(udp_port), "--advertise-host", "192.0.2.44",
+    )  # fmt: skip
+    try:
+        wait_for(lambda: capture.printed("Ctrl-C ends the session"))
+    finally:
+        code, output = capture.stop()
+    assert code == 0, output
+    assert f"WireGuard endpoint the phone connects to: 192.0.2.44:{udp_port} (UDP)" in output
+    assert f"192.0.2.44:{capture.port}" in output
+    client_conf = tmp_path / "mitmproxy" / f"wireguard-client-{udp_port}.conf"
+    assert f"Endpoint = 192.0.2.44:{udp_port}" in client_conf.read_text()
+
+
+COUNTER_DRAW = re.compile(
+    rb"\r\x1b\[Kflows \d+ stored, \d+ queued \| hosts \d+ \| TLS failures \d+"
+)
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_terminal_keeps_counters_on_their_own_line_and_connection_lines_behind_verbose(
+    tmp_path: Path, sqlite_url: str, servers: Servers, verbose: bool
+) -> None:
+    port = free_port("127.0.0.1")
+    args = ["-v"] if verbose else []
+    terminal = run_in_terminal(
+        _capture_command(tmp_path, sqlite_url, servers, port, *args), tmp_path
+    )
+    capture_ca = tmp_path / "mitmproxy" / "mitmproxy-ca-cert.pem"
+    proxy = ["curl", "-sS", "--max-time", "30", "--proxy", f"http://127.0.0.1:{port}"]
+    try:
+        _wait_in_terminal(terminal, "Ctrl-C ends the session")
+        for n in range(3):
+            _wait_in_terminal(terminal, f"flows {n} stored")  # the counter line is drawn
+            time.sleep(0.2)
+            done = subprocess.run(
+                [*proxy, "--cacert", str(capture_ca),
+                 f"https://{CN_HOST}:{servers.tls_port}/n{n}"],
+                capture_output=True, timeout=120,
+            )  # fmt: skip
+            assert done.returncode == 0, done.stderr
+        _wait_in_terminal(terminal, "flows 3 stored")
+        # A client that does not trust the proxy: mitmproxy warns, whatever the verbosity.
+        subprocess.run([*proxy, f"https://{CN_HOST}:{servers.tls_port}/x"], capture_output=True)
+        # The counter line is drawn again below the warning.
+        wait_for(lambda: screen_lines(terminal.raw)[-1].endswith("TLS failures 1"))
+    finally:
+        code, raw = terminal.stop()
+    lines = screen_lines(raw)
+    text = "\n".join(lines)
+    assert code == 0, text
+    # Every drawing of the counters starts its own line, and nothing is written after it on
+    # that line: the next output erases it (to redraw it) or ends the line.
+    draws = list(COUNTER_DRAW.finditer(raw))
+    assert len(draws) >= 4, text
+    for draw in draws:
+        after = raw[draw.end() : draw.end() + 3]
+        assert after in (b"", b"\r\x1b[") or after.startswith((b"\r\n", b"\n")), (
+            f"{draw.group()!r} runs into {raw[draw.end() : draw.end() + 60]!r}"
+        )
+    assert "Client TLS handshake failed" in text  # warnings are always shown
+    assert ("client connect" in text) is verbose
+    assert ("server connect" in text) is verbose

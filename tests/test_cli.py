@@ -1,7 +1,8 @@
-"""The command line as a contract: every command documented, options as in DESIGN.md."""
+"""The command line as a contract: every command documented, options as the README lists them."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -9,8 +10,9 @@ import typer
 from mitmproxy.addons.block import Block
 from mitmproxy.test import taddons, tflow
 
-from analyzer.capture import CaptureOptions, mitmdump_arguments
+from analyzer.capture import CaptureOptions, mitmdump_arguments, mode_specs
 from analyzer.cli import _register, app
+from analyzer.errors import LeakmapError
 
 _register()
 COMMAND = typer.main.get_command(app)
@@ -51,7 +53,50 @@ def test_capture_arguments_pass_extra_args_last_and_refuse_public_clients() -> N
     assert args[-2:] == ["--set", "foo=bar"]
     assert "block_global=true" in args
     assert "flow_detail=0" in args
-    assert args[args.index("--listen-port") + 1] == "9999"
+    assert "--listen-port" not in args  # mitmproxy would apply it to every mode, WireGuard too
+    assert args[args.index("--mode") + 1] == "regular@9999"
+
+
+@pytest.mark.parametrize(
+    ("modes", "ports", "expected"),
+    [
+        (("regular",), {}, ["regular@8080"]),
+        (("regular", "wireguard"), {}, ["regular@8080", "wireguard@51820"]),
+        (("wireguard", "regular"), {"listen_port": 9000, "wireguard_port": 4500},
+         ["wireguard@4500", "regular@9000"]),
+        (("regular", "socks5@1080"), {}, ["regular@8080", "socks5@1080"]),
+        (("regular@127.0.0.1:7000", "wireguard@51821"), {},
+         ["regular@127.0.0.1:7000", "wireguard@51821"]),
+        (("upstream:http://10.1.2.3:3128", "wireguard"), {"listen_port": 8081},
+         ["upstream:http://10.1.2.3:3128@8081", "wireguard@51820"]),
+        (("local",), {}, ["local"]),  # binds no port: left as given
+        # TCP and UDP on the same number do not collide.
+        (("regular", "wireguard"), {"listen_port": 5000, "wireguard_port": 5000},
+         ["regular@5000", "wireguard@5000"]),
+    ],
+)  # fmt: skip
+def test_each_mode_gets_its_own_port(
+    modes: tuple[str, ...], ports: dict[str, int], expected: list[str]
+) -> None:
+    assert mode_specs(CaptureOptions(session="s", db="x.db", modes=modes, **ports)) == expected
+
+
+@pytest.mark.parametrize(
+    ("modes", "ports", "message"),
+    [
+        (("regular", "socks5"), {}, "--mode regular and --mode socks5 would both listen on TCP "
+         "port 8080"),
+        (("wireguard", "wireguard@51820"), {}, "both listen on UDP port 51820"),
+        (("nonsense",), {}, "--mode 'nonsense': unknown mode"),
+        (("regular@99999",), {}, "--mode 'regular@99999': invalid port"),
+    ],
+)  # fmt: skip
+def test_modes_that_cannot_run_together_are_refused_before_the_proxy_starts(
+    modes: tuple[str, ...], ports: dict[str, int], message: str
+) -> None:
+    options = CaptureOptions(session="s", db="x.db", modes=modes, **ports)
+    with pytest.raises(LeakmapError, match=re.escape(message)):
+        mode_specs(options)
 
 
 @pytest.mark.parametrize(("peer", "killed"), [("8.8.8.8", True), ("192.168.1.20", False)])

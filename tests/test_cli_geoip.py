@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import functools
 import gzip
 import io
@@ -253,3 +254,116 @@ def test_update_refuses_other_schemes(capsys: pytest.CaptureFixture[str], tmp_pa
     code, _, err = run(capsys, "geoip", "update", "file:///etc/passwd", "-o", str(tmp_path / "x"))
     assert code == 1
     assert "only http:// and https:// URLs" in err
+
+
+def test_lookup_prints_the_connected_and_the_looked_up_address(
+    capsys: pytest.CaptureFixture[str], country_db: Path, asn_db: Path
+) -> None:
+    given = ["--geoip-db", str(country_db), "--asn-db", str(asn_db)]
+    code, out, _ = run(capsys, "geoip", "lookup", "64:ff9b::7f00:2", "2002:7f00:2::9", *given)
+    assert code == 0
+    nat64, sixtofour = out.splitlines()
+    where = "CN Shenzhen (22.5431, 114.0579)"
+    assert nat64.split("\t")[:4] == ["64:ff9b::7f00:2", where, "AS45090", "Tencent"]
+    assert "looked up as 127.0.0.2 (NAT64 64:ff9b::/96" in nat64
+    assert sixtofour.startswith("2002:7f00:2::9\tCN")
+    assert "looked up as 127.0.0.2 (6to4" in sixtofour
+    code, out, _ = run(capsys, "geoip", "lookup", "::ffff:127.0.0.2", "127.0.0.2", "--json", *given)
+    mapped, plain = json.loads(out)
+    assert (mapped["ip"], mapped["lookup_ip"], mapped["translation"]) == (
+        "::ffff:127.0.0.2", "127.0.0.2", "ipv4-mapped",
+    )  # fmt: skip
+    assert (plain["ip"], plain["lookup_ip"], plain["translation"]) == ("127.0.0.2", None, None)
+    assert mapped["country"] == plain["country"] == "CN"
+
+
+@pytest.mark.parametrize(
+    "bad", ["not-an-ip", "1.2.3.4.5", "999.1.1.1", "64:ff9b::1::2", "", "\x1b[2J", "7" * 300]
+)
+def test_lookup_of_something_that_is_not_an_address_is_an_error(
+    capsys: pytest.CaptureFixture[str], bad: str
+) -> None:
+    code, out, err = run(capsys, "geoip", "lookup", "8.8.8.8", bad, "--json")
+    assert code == 1
+    assert out == ""  # nothing half-printed: every argument is checked first
+    assert err.count("\n") == 1 and err.startswith("leakmap: error: ")
+    assert repr(bad[:64])[1:-1] in err
+    assert "\x1b" not in err
+
+
+class FakeMaxMind(QuietHandler):
+    """A forward proxy standing in for download.maxmind.com and the storage it redirects to."""
+
+    seen: list[tuple[str, str | None]]
+    database: bytes
+
+    def do_GET(self) -> None:
+        self.seen.append((self.path, self.headers.get("Authorization")))
+        if self.path.startswith("http://download.maxmind.com/"):
+            if (
+                self.headers.get("Authorization")
+                != "Basic " + base64.b64encode(b"123456:l1c3nse-k3y").decode()
+            ):
+                self.send_error(401, "Unauthorized")
+                return
+            self.send_response(302)
+            self.send_header("Location", "http://r2.storage.test/signed/GeoLite2-City.mmdb?sig=1")
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(self.database)))
+        self.end_headers()
+        self.wfile.write(self.database)
+
+
+MAXMIND_URL = "http://download.maxmind.com/geoip/databases/GeoLite2-City/download?suffix=tar.gz"
+
+
+@pytest.fixture
+def maxmind(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[type[FakeMaxMind]]:
+    """FakeMaxMind as the HTTP proxy of the process; yields the handler class (its ``seen``)."""
+    handler = type("Handler", (FakeMaxMind,), {"seen": [], "database": b""})
+    handler.database = write_city_db(
+        tmp_path / "city.mmdb", {"127.0.0.9/32": ("NZ", "Wellington", -41.29, 174.78)}
+    ).read_bytes()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{server.server_address[1]}")
+    for name in ("no_proxy", "NO_PROXY", "GEOIPUPDATE_ACCOUNT_ID", "GEOIPUPDATE_LICENSE_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    try:
+        yield handler
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def test_update_from_maxmind_sends_the_licence_key_there_only(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    maxmind: type[FakeMaxMind],
+) -> None:
+    monkeypatch.setenv("GEOIPUPDATE_ACCOUNT_ID", "123456")
+    monkeypatch.setenv("GEOIPUPDATE_LICENSE_KEY", "l1c3nse-k3y")
+    target = tmp_path / "city-new.mmdb"
+    code, _, err = run(capsys, "geoip", "update", MAXMIND_URL, "-o", str(target))
+    assert code == 0, err
+    (first, auth), (second, passed_on) = maxmind.seen
+    assert first == MAXMIND_URL and auth is not None
+    assert second.startswith("http://r2.storage.test/") and passed_on is None
+    code, out, _ = run(capsys, "geoip", "lookup", "127.0.0.9", "--geoip-db", str(target), "--json")
+    assert json.loads(out)[0]["city"] == "Wellington"
+
+
+def test_update_from_maxmind_without_a_key_says_what_is_missing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, maxmind: type[FakeMaxMind]
+) -> None:
+    target = tmp_path / "city-new.mmdb"
+    code, _, err = run(capsys, "geoip", "update", MAXMIND_URL, "-o", str(target))
+    assert code == 1
+    assert "HTTP 401" in err and "GEOIPUPDATE_LICENSE_KEY" in err and err.count("\n") == 1
+    assert maxmind.seen == [(MAXMIND_URL, None)]
+    assert not target.exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import ipaddress
+import json
 import math
 from pathlib import Path
 from types import ModuleType
@@ -14,9 +15,11 @@ from hypothesis import strategies as st
 from mmdb_writer import MMDBWriter
 from netaddr import IPNetwork, IPSet
 
+from analyzer.cli import main
 from analyzer.errors import LeakmapError
-from analyzer.geo import GeoInfo, GeoResolver, Role, is_local, parse_address
+from analyzer.geo import GeoInfo, GeoResolver, Role, embedded_ipv4, is_local, parse_address
 from analyzer.geo.records import asn_fields, country_fields
+from tests.support.har import har_entry
 from tests.support.mmdb import write_asn_db, write_city_db, write_country_db, write_db
 
 
@@ -60,11 +63,20 @@ def test_ipv6_address(country_db: Path, asn_db: Path) -> None:
     assert info.local is False
 
 
-@pytest.mark.parametrize("text", ["::ffff:127.0.0.2", "[::ffff:127.0.0.2]", " 127.0.0.2 "])
-def test_address_spellings_from_captures(country_db: Path, text: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "ip", "lookup_ip"),
+    [
+        (" 127.0.0.2 ", "127.0.0.2", None),
+        ("::ffff:127.0.0.2", "::ffff:127.0.0.2", "127.0.0.2"),
+        ("[::FFFF:7f00:2]", "::ffff:127.0.0.2", "127.0.0.2"),
+    ],
+)
+def test_address_spellings_from_captures(
+    country_db: Path, text: str, ip: str, lookup_ip: str | None
+) -> None:
     with GeoResolver(country_db) as geo:
         info = geo.lookup(text)
-    assert (info.ip, info.country) == ("127.0.0.2", "CN")
+    assert (info.ip, info.lookup_ip, info.country) == (ip, lookup_ip, "CN")
 
 
 def test_city_shape_gives_city_and_coordinates(city_db: Path) -> None:
@@ -284,7 +296,7 @@ def test_local_test_agrees_with_ipaddress_for_ipv4(value: int) -> None:
     [
         ("8.8.8.8", "8.8.8.8"),
         ("[2001:DB8::1]", "2001:db8::1"),
-        ("::ffff:8.8.8.8", "8.8.8.8"),
+        ("::ffff:8.8.8.8", "::ffff:8.8.8.8"),  # stays IPv6: translated.py finds the IPv4
         ("fe80::1%wlan0", "fe80::1"),
         ("01.2.3.4", None),
         ("1.2.3", None),
@@ -342,3 +354,122 @@ def test_any_text_gives_a_geoinfo(text: str) -> None:
     info = EMBEDDED.lookup(text)
     assert isinstance(info, GeoInfo) and len(info.ip) <= 64
     assert info.country is None or (len(info.country) == 2 and info.country.isupper())
+
+
+# --- translated server addresses (NAT64, IPv4-mapped/-compatible, 6to4, Teredo) ---------------
+
+# 198.51.100.77 written in every form an IPv6 address can carry it (values made up here).
+CARRIED = "198.51.100.77"
+TRANSLATED = [
+    ("64:ff9b::c633:644d", "nat64"),
+    ("64:ff9b::198.51.100.77", "nat64"),
+    ("64:ff9b:1::c633:644d", "nat64-local"),  # local-use prefix, IPv4 at /96
+    ("64:ff9b:1:c633:64:4d00::", "nat64-local"),  # RFC 6052 at /48: bits 48-63, 72-87
+    ("::ffff:198.51.100.77", "ipv4-mapped"),
+    ("::198.51.100.77", "ipv4-compatible"),
+    ("2002:c633:644d::1", "6to4"),
+    ("2002:c633:644d:7:1:2:3:4", "6to4"),
+    ("2001:0:4136:e378:8000:63bf:39cc:9bb2", "teredo"),  # client address, bits inverted
+]
+
+
+@pytest.fixture
+def carried_db(tmp_path: Path) -> tuple[Path, Path]:
+    country = write_country_db(tmp_path / "c.mmdb", {"198.51.100.0/24": "KR"})
+    asn = write_asn_db(tmp_path / "a.mmdb", {"198.51.100.0/24": (64500, "Example Telecom KR")})
+    return country, asn
+
+
+@pytest.mark.parametrize(("address", "kind"), TRANSLATED)
+def test_translated_address_is_looked_up_by_the_ipv4_it_carries(
+    carried_db: tuple[Path, Path], address: str, kind: str
+) -> None:
+    with GeoResolver(*carried_db, embedded=False) as geo:
+        info = geo.lookup(address)
+    assert info.ip == str(ipaddress.ip_address(address))  # what the phone connected to
+    assert (info.lookup_ip, info.translation) == (CARRIED, kind)
+    assert (info.country, info.asn, info.org) == ("KR", 64500, "Example Telecom KR")
+    assert info.local is False
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["2001:db8:1::42", "::", "::1", "64:ff9b:1:c633:164:4d00::", "64:ff9b:1:c633:64:4d00:0:1",
+     "2001:db8::198.51.100.77", "2003::c633:644d", "8.8.8.8"],
+)  # fmt: skip
+def test_addresses_that_carry_no_ipv4_are_looked_up_as_they_are(address: str) -> None:
+    # (A u octet or suffix that is not zero is another prefix length inside 64:ff9b:1::/48.)
+    assert embedded_ipv4(ipaddress.ip_address(address)) is None
+    with GeoResolver() as geo:
+        info = geo.lookup(address)
+    assert (info.lookup_ip, info.translation) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("address", "carried"),
+    [("64:ff9b::c0a8:114", "192.168.1.20"), ("::ffff:10.0.0.1", "10.0.0.1"),
+     ("2002:7f00:1::", "127.0.0.1")],
+)  # fmt: skip
+def test_translated_private_address_is_local(address: str, carried: str) -> None:
+    with GeoResolver() as geo:
+        info = geo.lookup(address)
+    assert (info.lookup_ip, info.local, info.country) == (carried, True, None)
+
+
+def _write_as(kind: str, v4: ipaddress.IPv4Address, tail: int) -> str:
+    """``v4`` written in the form ``kind`` (the inverse of embedded_ipv4, for the property)."""
+    packed, tail_bytes = v4.packed, tail.to_bytes(2)
+    raw = {
+        "nat64": bytes.fromhex("0064ff9b") + bytes(8) + packed,
+        "nat64-local": bytes.fromhex("0064ff9b0001") + packed[:2] + b"\0" + packed[2:] + bytes(5),
+        "ipv4-mapped": bytes(10) + b"\xff\xff" + packed,
+        "6to4": b"\x20\x02" + packed + tail_bytes + bytes(8),
+        "teredo": bytes.fromhex("2001000041360000") + tail_bytes + bytes(2)
+        + bytes(b ^ 0xFF for b in packed),
+    }[kind]  # fmt: skip
+    return str(ipaddress.IPv6Address(raw))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    value=st.integers(min_value=1 << 24, max_value=(223 << 24) - 1),
+    kind=st.sampled_from(["nat64", "nat64-local", "ipv4-mapped", "6to4", "teredo"]),
+    tail=st.integers(0, 0xFFFF),
+)
+def test_embedded_default_places_a_translated_address_where_its_ipv4_is(
+    value: int, kind: str, tail: int
+) -> None:
+    v4 = ipaddress.IPv4Address(value)
+    with GeoResolver() as geo:
+        direct, translated = geo.lookup(str(v4)), geo.lookup(_write_as(kind, v4, tail))
+    assert translated.lookup_ip == str(v4)
+    assert (translated.country, translated.asn, translated.org, translated.local) == (
+        direct.country, direct.asn, direct.org, direct.local,
+    )  # fmt: skip
+
+
+def test_report_places_servers_reached_through_nat64_by_their_ipv4(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # An IPv6-only lab network: every server shows as 64:ff9b::/96, or another translated form.
+    servers = {"203.119.129.47": "64:ff9b::cb77:812f", "31.13.72.36": "::ffff:31.13.72.36",
+               "49.51.0.9": "64:ff9b:1:3133:0:900::"}  # fmt: skip
+    entries = [
+        har_entry("2026-03-01T10:00:00.000Z", f"https://t{n}.example-sdk.test/c?imei=359881030314355",
+                  connected)
+        for n, connected in enumerate(servers.values())
+    ]  # fmt: skip
+    har = tmp_path / "ipv6-only.har"
+    har.write_text(json.dumps({"log": {"version": "1.2", "creator": {"name": "t"},
+                                       "entries": entries}}))  # fmt: skip
+    db = str(tmp_path / "lab.db")
+    assert main(["import", str(har), "--session", "v6", "--db", db]) == 0
+    capsys.readouterr()
+    assert main(["report", "v6", "--db", db, "--format", "json", "-o", "-"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    with GeoResolver() as geo:
+        expected = {connected: geo.lookup(v4).country for v4, connected in servers.items()}
+    assert None not in expected.values()  # the embedded data places all three
+    found = {f["server_ip"]: f["country"] for f in report["findings"] if f["property"] == "imei"}
+    assert found == {str(ipaddress.ip_address(c)): cc for c, cc in expected.items()}
+    assert set(report["by_country"]) == set(expected.values())

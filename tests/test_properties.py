@@ -325,6 +325,8 @@ FIXED = Detector(profile_from_dict({"known": PROFILE_VALUES}))
     place=st.sampled_from(["json", "query", "header", "raw"]),
 )
 def test_random_text_without_the_values_has_no_known_value_finding(text: str, place: str) -> None:
+    # Hypothesis also draws the string constants of this module: the values themselves.
+    assume(not any(value in text for value in PROFILE_VALUES.values()))
     assume("52.23" not in text or "10.56" not in text)
     # The phone number's digits-only and national forms are variants too (hypothesis found one).
     assume("15123456789" not in text)

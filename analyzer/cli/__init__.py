@@ -1,14 +1,18 @@
-"""The ``leakmap`` command: a thin layer over the library; each command lives in its own module."""
+"""The ``leakmap`` command: a thin layer over the library; each command lives in its own module.
+
+Command modules stay light to import (``leakmap --help`` starts in well under a second): heavy
+libraries (mitmproxy, SQLAlchemy, Jinja2, the detector) are imported inside the command
+functions that need them.
+"""
 
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
 
 from analyzer.errors import LeakmapError
-from analyzer.store.db import short_error
 
 app = typer.Typer(
     name="leakmap",
@@ -17,8 +21,29 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: importing rich's formatting costs more than the command
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"leakmap {version('leakmap')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print leakmap's version and exit."
+        ),
+    ] = False,
+) -> None:
+    """The group's own options (--version); the help text is the Typer's."""
 
 
 def _register() -> None:
@@ -36,6 +61,20 @@ def _register() -> None:
     )
 
 
+def _database_error(error: BaseException) -> str | None:
+    """A one-line message for a SQLAlchemy error; None for anything else.
+
+    SQLAlchemy is only imported by commands that open a store, so when it is not loaded the
+    error cannot be one of its own.
+    """
+    exc = sys.modules.get("sqlalchemy.exc")
+    if exc is None or not isinstance(error, exc.SQLAlchemyError):
+        return None
+    from analyzer.store.db import short_error
+
+    return short_error(error)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point: library errors become one line on stderr and an exit code."""
     _register()
@@ -45,14 +84,16 @@ def main(argv: list[str] | None = None) -> int:
     except LeakmapError as error:
         typer.echo(f"leakmap: error: {error}", err=True)
         return error.exit_code
-    except SQLAlchemyError as error:
-        typer.echo(f"leakmap: error: database: {short_error(error)}", err=True)
-        return 1
     except SystemExit as exit_:
         return exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
     except KeyboardInterrupt:
         typer.echo("leakmap: interrupted", err=True)
         return 130
+    except Exception as error:
+        if (message := _database_error(error)) is None:
+            raise
+        typer.echo(f"leakmap: error: database: {message}", err=True)
+        return 1
     return 0
 
 

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from analyzer.capture import CaptureOptions, run_capture
 from analyzer.cli import app
 from analyzer.cli.common import DB_DEFAULT, DbOption, ProfileOption
 
@@ -35,7 +34,20 @@ def capture(
     listen_host: Annotated[
         str, typer.Option("--listen-host", help="Address to listen on (default: all).")
     ] = "",
-    listen_port: Annotated[int, typer.Option("--listen-port", help="Port to listen on.")] = 8080,
+    listen_port: Annotated[
+        int,
+        typer.Option(
+            "--listen-port",
+            min=1,
+            max=65535,
+            help="TCP port of the proxy modes (regular, socks5, ...) that name no port of their "
+            "own (mitmproxy's mode@port, e.g. --mode socks5@1080, sets one).",
+        ),
+    ] = 8080,
+    wireguard_port: Annotated[
+        int,
+        typer.Option("--wireguard-port", min=1, max=65535, help="UDP port of --mode wireguard."),
+    ] = 51820,
     mode: Annotated[
         list[str] | None,
         typer.Option(
@@ -44,6 +56,24 @@ def capture(
             "socks5, transparent, ...; repeat for several at once.  [default: regular]",
         ),
     ] = None,
+    advertise_host: Annotated[
+        str,
+        typer.Option(
+            "--advertise-host",
+            envvar="LEAKMAP_ADVERTISE_HOST",
+            help="Address the phone uses to reach this machine: printed as the proxy address and "
+            "written as the WireGuard endpoint (set it in a container: the host's LAN address).",
+        ),
+    ] = "",
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            help="Show mitmproxy's per-connection lines (connect, disconnect); warnings and "
+            "errors always show.",
+        ),
+    ] = False,
     proxyauth: Annotated[
         str | None,
         typer.Option(
@@ -79,15 +109,18 @@ def capture(
 ) -> None:
     """Record every flow of a test phone into a new session, until Ctrl-C.
 
-    Prints the addresses to set as the phone's proxy (or a WireGuard QR code with --mode
-    wireguard), then live counters. Clients from public addresses are refused, so the proxy
-    never becomes an open proxy.
+    Prints the addresses to set as the phone's proxy (with --mode wireguard: the UDP endpoint
+    and, on a terminal, a QR code), then live counters on their own line. The HTTP proxy
+    listens on TCP --listen-port (8080), WireGuard on UDP --wireguard-port (51820). Clients
+    from public addresses are refused, so the proxy never becomes an open proxy.
 
     Example: leakmap capture --session meitu-9.1 --app Meitu --app-version 9.1
-    -- --set stream_large_bodies=5m
+    --mode regular --mode wireguard -- --set stream_large_bodies=5m
 
     Example: leakmap capture --session meitu-9.1 --adb --profile auto
     """
+    from analyzer.capture import CaptureOptions, run_capture
+
     auto_profile = profile is not None and str(profile) == "auto"
     if auto_profile and adb is None:
         from analyzer.cli.common import fail
@@ -106,6 +139,9 @@ def capture(
         modes=tuple(mode or ["regular"]),
         listen_host=listen_host,
         listen_port=listen_port,
+        wireguard_port=wireguard_port,
+        advertise_host=advertise_host,
+        verbose=verbose,
         proxyauth=proxyauth,
         extra=mitmproxy_args or [],
         live=live,

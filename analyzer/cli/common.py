@@ -7,8 +7,6 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from analyzer.store import DEFAULT_DB
-
 DbOption = Annotated[
     str,
     typer.Option(
@@ -18,7 +16,7 @@ DbOption = Annotated[
         show_default=True,
     ),
 ]
-DB_DEFAULT = DEFAULT_DB
+DB_DEFAULT = "leakmap.db"  # analyzer.store.DEFAULT_DB, without importing the store (SQLAlchemy)
 
 ProfileOption = Annotated[
     Path | None,

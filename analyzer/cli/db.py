@@ -6,10 +6,10 @@ import typer
 
 from analyzer.cli import app
 from analyzer.cli.common import DB_DEFAULT, DbOption
-from analyzer.store import Store
-from analyzer.store.schema import current_revision, head_revision, upgrade
 
-db_app = typer.Typer(help="The store's schema: status and upgrade.", no_args_is_help=True)
+db_app = typer.Typer(
+    help="The store's schema: status and upgrade.", no_args_is_help=True, rich_markup_mode=None
+)
 app.add_typer(db_app, name="db")
 
 
@@ -19,6 +19,9 @@ def status(db: DbOption = DB_DEFAULT) -> None:
 
     Example: leakmap db status --db postgresql+psycopg://leakmap@lab-server/leakmap
     """
+    from analyzer.store import Store
+    from analyzer.store.schema import current_revision, head_revision
+
     with Store(db, create=False, check_schema=False) as store:
         with store.engine.connect() as conn:
             current = current_revision(conn)
@@ -35,6 +38,9 @@ def upgrade_command(db: DbOption = DB_DEFAULT) -> None:
 
     Example: leakmap db upgrade --db leakmap.db
     """
+    from analyzer.store import Store
+    from analyzer.store.schema import upgrade
+
     with Store(db, check_schema=False) as store:
         before, after = upgrade(store.engine)
         where = store.display_url

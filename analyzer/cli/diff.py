@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
 
 from analyzer.cli import app
 from analyzer.cli.common import (
@@ -100,6 +99,8 @@ def diff_command(
 
     Example: leakmap diff app-6.2 app-6.3 --policy eu-adequacy --fail-on new-country
     """
+    from sqlalchemy.exc import SQLAlchemyError
+
     try:
         code = _run(
             old_session,

@@ -10,15 +10,13 @@ from typing import Annotated
 import typer
 
 from analyzer.cli import app
-from analyzer.cli.common import AsnDbOption, GeoipDbOption
-from analyzer.geo import GeoResolver, Role
-from analyzer.geo.update import default_update_dir, update_database
-from analyzer.owners import OwnerMap
+from analyzer.cli.common import AsnDbOption, GeoipDbOption, fail
 
 geoip_app = typer.Typer(
     name="geoip",
     help="GeoIP data: what is in use (status), look addresses up (lookup), refresh (update).",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 app.add_typer(geoip_app, name="geoip")
 
@@ -44,6 +42,9 @@ def status_command(
 
     Example: leakmap geoip status --geoip-db GeoLite2-City.mmdb
     """
+    from analyzer.geo import GeoResolver
+    from analyzer.owners import OwnerMap
+
     with GeoResolver(geoip_db, asn_db) as geo:
         rows = []
         for database in geo.databases:
@@ -95,8 +96,18 @@ def lookup_command(
 ) -> None:
     """Look addresses up: country, city, ASN and organisation (and the host's owner).
 
-    Example: leakmap geoip lookup 157.240.1.35 2a03:2880:f10c:83::25de --host graph.facebook.com
+    An IPv6 address that carries an IPv4 address (NAT64 64:ff9b::/96 and 64:ff9b:1::/48,
+    IPv4-mapped, 6to4, Teredo) is looked up by that IPv4 address; both are printed.
+
+    Example: leakmap geoip lookup 157.240.1.35 64:ff9b::9df0:123 --host graph.facebook.com
     """
+    from analyzer.geo import TRANSLATIONS, GeoResolver, parse_address
+    from analyzer.owners import OwnerMap
+
+    for ip in ips:  # all checked before anything is printed
+        if parse_address(ip) is None:
+            shown = ip if len(ip) <= 64 else ip[:64] + "..."
+            fail(f"{shown!r} is not an IPv4 or IPv6 address")  # repr: no terminal escapes
     owner = OwnerMap.load().lookup(host) if host else None
     domain = OwnerMap.registrable_domain(host) if host else None
     with GeoResolver(geoip_db, asn_db) as geo:
@@ -105,6 +116,8 @@ def lookup_command(
         results = [
             {
                 "ip": info.ip,
+                "lookup_ip": info.lookup_ip,
+                "translation": info.translation,
                 "country": info.country,
                 "city": info.city,
                 "latitude": info.latitude,
@@ -129,6 +142,9 @@ def lookup_command(
             where += f" ({info.latitude:.4f}, {info.longitude:.4f})"
         network = f"AS{info.asn}" if info.asn is not None else "AS-"
         line = f"{info.ip}\t{where}\t{network}\t{info.org or '-'}"
+        if info.lookup_ip:
+            kind = TRANSLATIONS.get(info.translation or "", info.translation)
+            line += f"\tlooked up as {info.lookup_ip} ({kind})"
         if host:
             run_by = f"{owner.name} ({owner.country})" if owner else "owner unknown"
             line += f"\t{host} -> {domain or '-'}: {run_by}"
@@ -155,6 +171,9 @@ def update_command(
 
     Example: leakmap geoip update https://example.org/GeoLite2-City.tar.gz --kind country
     """
+    from analyzer.geo import Role
+    from analyzer.geo.update import default_update_dir, update_database
+
     role = Role.COUNTRY if kind is Kind.country else Role.ASN
     target = output or default_update_dir() / f"{kind.value}.mmdb"
     info = update_database(url, target, role, timeout=timeout)

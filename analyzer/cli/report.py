@@ -23,8 +23,6 @@ from analyzer.cli.common import (
     workers_or_default,
 )
 from analyzer.errors import LeakmapError
-from analyzer.report import FORMATS, default_path, write_report
-from analyzer.store import Store
 
 
 @app.command("report")
@@ -63,6 +61,9 @@ def report_command(
 
     Example: leakmap report meitu-10.2 --profile lab-pixel.toml --policy eu-adequacy
     """
+    from analyzer.report import FORMATS, default_path, write_report
+    from analyzer.store import Store
+
     fmt = fmt.lower()
     if fmt not in FORMATS:
         raise LeakmapError(f"unknown --format {fmt!r} (choose from {', '.join(FORMATS)})")

@@ -11,7 +11,6 @@ import typer
 
 from analyzer.cli import app
 from analyzer.cli.common import DB_DEFAULT, DbOption
-from analyzer.store import Store
 
 
 @app.command("sessions")
@@ -23,6 +22,8 @@ def sessions_command(
 
     Example: leakmap sessions --db lab.db --json
     """
+    from analyzer.store import Store
+
     with Store(db, create=False) as store:
         found = store.sessions()
     if as_json:
@@ -84,6 +85,7 @@ def import_command(
     --marks steps.csv
     """
     from analyzer.importer import import_files
+    from analyzer.store import Store
 
     with Store(db) as store:
         result = import_files(

@@ -6,7 +6,7 @@
 - ``android_parse`` / ``android_dumpsys`` / ``parcel``: pure parsers of command output.
 - ``android`` / ``ios``: what a phone says about itself, as a :class:`~analyzer.device.reading.
   DeviceReading` (values with their sources, and what could not be read and why).
-- ``reading``: a reading written as a device profile (TOML, DESIGN.md) with comments.
+- ``reading``: a reading written as a device profile (TOML, docs/profile.md) with comments.
 - ``setup``: ``capture --adb``'s set-up of the phone (reverse, system CA, proxy) as explicit steps
   with their undo, cleaned up on Ctrl-C, SIGTERM and errors; ``state`` keeps what was changed so
   ``leakmap device reset`` repairs a phone after a kill -9.

@@ -2,7 +2,7 @@
 
 A :class:`DeviceReading` holds, per property of the vocabulary, the values read with the command
 or lockdown key each came from, and what could not be read with the reason and how to add it by
-hand. :meth:`DeviceReading.to_toml` writes the profile format of DESIGN.md (``[device] name``,
+hand. :meth:`DeviceReading.to_toml` writes the profile format of docs/profile.md (``[device] name``,
 ``[known] property = value(s)``) with a comment after every value naming its source; the text is
 checked to load as a profile before it is returned.
 """

@@ -13,8 +13,14 @@ class GeoInfo:
     ``longitude`` are set only where a City database has them; ``asn`` and ``org`` come from the
     ASN database. ``local`` is True only for loopback, private, link-local and reserved
     addresses that no database has a record for (a test database may map 127.0.0.2 to a country,
-    and then that record wins). ``ip`` is the address in canonical form (IPv4-mapped IPv6
-    addresses are given as IPv4), or the input unchanged when it is not an IP address.
+    and then that record wins). ``ip`` is the address as the phone connected to it, in canonical
+    form, or the input unchanged (at most 64 characters) when it is not an IP address.
+
+    ``lookup_ip`` is set when the record is another address's: the IPv4 address embedded in a
+    translated or tunnelled IPv6 ``ip`` (NAT64 ``64:ff9b::a.b.c.d``, IPv4-mapped or -compatible,
+    6to4, Teredo), which is what was looked up and what ``local`` was judged on; ``translation``
+    then names the kind (a key of ``analyzer.geo.translated.TRANSLATIONS``, e.g. "nat64").
+    Both are None when ``ip`` itself was looked up.
     """
 
     ip: str
@@ -25,3 +31,5 @@ class GeoInfo:
     asn: int | None = None
     org: str | None = None
     local: bool = False
+    lookup_ip: str | None = None
+    translation: str | None = None

@@ -2,7 +2,9 @@
 
 Every address is looked up in the databases first (a file given by the user, then the embedded
 default); only an address that no database has a record for, and that is not globally
-routable (loopback, private, link-local, reserved, multicast), is classed as local.
+routable (loopback, private, link-local, reserved, multicast), is classed as local. A translated
+IPv6 address (NAT64, IPv4-mapped, 6to4, ...) is looked up, and classed, by the IPv4 address it
+carries (see ``analyzer.geo.translated``).
 
 The embedded default is not asked about such non-global addresses: its source data has records
 for some of them (192.168.0.0/16 and 172.16.0.0/12 as "AU"), which would put a phone's LAN
@@ -21,6 +23,7 @@ from analyzer.geo.embedded import embedded_data
 from analyzer.geo.info import GeoInfo
 from analyzer.geo.records import asn_fields, country_fields
 from analyzer.geo.special import MAX_ADDRESS_CHARS, IPAddress, is_local, parse_address
+from analyzer.geo.translated import embedded_ipv4
 
 T = TypeVar("T", bound=tuple[Any, ...])
 
@@ -42,9 +45,11 @@ class GeoResolver:
     for (pass ``embedded=False`` to use the given files alone). Raises ``LeakmapError`` with a
     one-line message for a missing, corrupt or wrong-type file.
 
-    ``lookup(ip) -> GeoInfo`` accepts IPv4 and IPv6 text (``[::1]``, zone ids and IPv4-mapped
-    IPv6 are understood) and never raises for odd input: a value that is not an IP address gives
-    a GeoInfo with nothing known. Results are cached per input string.
+    ``lookup(ip) -> GeoInfo`` accepts IPv4 and IPv6 text (``[::1]`` and zone ids are understood)
+    and never raises for odd input: a value that is not an IP address gives a GeoInfo with
+    nothing known. An IPv6 address that carries an IPv4 address (NAT64 ``64:ff9b::/96`` and
+    ``64:ff9b:1::/48``, IPv4-mapped and -compatible, 6to4, Teredo) is looked up by that IPv4
+    address, given back as ``GeoInfo.lookup_ip``. Results are cached per input string.
     """
 
     def __init__(
@@ -123,9 +128,11 @@ class GeoResolver:
         self.close()
 
     def _resolve(self, ip: str) -> GeoInfo:
-        address = parse_address(ip)
-        if address is None:
+        connected = parse_address(ip)
+        if connected is None:
             return GeoInfo(ip=str(ip)[:MAX_ADDRESS_CHARS])
+        translated = embedded_ipv4(connected)
+        address, translation = translated if translated is not None else (connected, None)
         local = is_local(address)
         # Embedded data is not asked about non-global addresses (see the module docstring).
         skip_embedded = local
@@ -135,7 +142,7 @@ class GeoResolver:
         country, city, latitude, longitude = country_record or (None, None, None, None)
         asn, org = asn_record or (None, None)
         return GeoInfo(
-            ip=str(address),
+            ip=str(connected),
             country=self._intern(country),
             city=self._intern(city),
             latitude=latitude,
@@ -143,6 +150,8 @@ class GeoResolver:
             asn=asn,
             org=self._intern(org),
             local=local and not found,
+            lookup_ip=str(address) if translation else None,
+            translation=translation,
         )
 
     @staticmethod

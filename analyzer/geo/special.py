@@ -13,7 +13,6 @@ from bisect import bisect_right
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 MAX_ADDRESS_CHARS = 64
-_MAPPED_PREFIX = b"\x00" * 10 + b"\xff\xff"
 
 # IANA special-purpose registries: blocks that are not globally reachable, plus multicast.
 # (A few single global addresses inside them, such as 192.0.0.9, are not worth the lines.)
@@ -46,8 +45,9 @@ def is_local(address: IPAddress) -> bool:
 
 
 def parse_address(value: object) -> IPAddress | None:
-    """An address from text as captures write it (``[::1]``, ``fe80::1%wlan0``, IPv4-mapped
-    IPv6 given as IPv4), or None when it is not an IP address."""
+    """An address from text as captures write it (``[::1]``, ``fe80::1%wlan0``, surrounding
+    blanks), or None when it is not an IP address. IPv6 stays IPv6, also where it carries an
+    IPv4 address (``::ffff:a.b.c.d``): ``analyzer.geo.translated`` finds that one."""
     if not isinstance(value, str) or not value or len(value) > MAX_ADDRESS_CHARS:
         return None
     try:
@@ -65,6 +65,4 @@ def parse_address(value: object) -> IPAddress | None:
             return ipaddress.IPv4Address(socket.inet_pton(socket.AF_INET, text))
         except (OSError, ValueError):
             return None
-    if packed.startswith(_MAPPED_PREFIX):
-        return ipaddress.IPv4Address(packed[12:])
     return ipaddress.IPv6Address(packed)

@@ -4,10 +4,18 @@ Accepted downloads: a plain ``.mmdb``, a gzip-compressed one (``.mmdb.gz``), or 
 holds ``.mmdb`` members (MaxMind's ``GeoLite2-City_YYYYMMDD.tar.gz``, an npm package tarball
 such as ``@ip-location-db/geo-whois-asn-country-mmdb``). The file is only moved to its target
 after it opened as a database of the wanted kind; a failed update leaves the old file intact.
+
+MaxMind's downloads need a (free) MaxMind account and a licence key. Its current download URLs
+(``https://download.maxmind.com/geoip/databases/EDITION/download?suffix=tar.gz``) take them by
+HTTP basic authentication: leakmap reads them from the environment variables MaxMind's own
+``geoipupdate`` uses, ``GEOIPUPDATE_ACCOUNT_ID`` and ``GEOIPUPDATE_LICENSE_KEY``, and sends them
+to maxmind.com hosts only (never on to the storage host MaxMind redirects to). Source:
+https://dev.maxmind.com/geoip/updating-databases/#directly-downloading-databases
 """
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import gzip
 import os
@@ -15,6 +23,7 @@ import tarfile
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import BinaryIO
@@ -25,6 +34,7 @@ from analyzer.geo.database import DatabaseInfo, GeoDatabase, Role
 MAX_DOWNLOAD_BYTES = 512 * 1024 * 1024
 CHUNK = 1024 * 1024
 GZIP_MAGIC = b"\x1f\x8b"
+ACCOUNT_ENV, LICENSE_ENV = "GEOIPUPDATE_ACCOUNT_ID", "GEOIPUPDATE_LICENSE_KEY"
 
 
 def default_update_dir() -> Path:
@@ -58,11 +68,26 @@ def update_database(
     return dataclasses.replace(database.info, path=target)
 
 
+def _maxmind_credentials(url: str) -> str | None:
+    """``Basic ...`` for a maxmind.com URL when both environment variables are set."""
+    host = (urllib.parse.urlsplit(url).hostname or "").lower()
+    if host != "maxmind.com" and not host.endswith(".maxmind.com"):
+        return None
+    account, key = os.environ.get(ACCOUNT_ENV, ""), os.environ.get(LICENSE_ENV, "")
+    if not (account and key):
+        return None
+    return "Basic " + base64.b64encode(f"{account}:{key}".encode()).decode("ascii")
+
+
 def _download(url: str, sink_path: Path, *, timeout: float, max_bytes: int) -> None:
     request = urllib.request.Request(url, headers={"User-Agent": "leakmap-geoip-update"})
+    if (credentials := _maxmind_credentials(url)) is not None:
+        # Unredirected: MaxMind answers with a redirect to a signed storage URL elsewhere.
+        request.add_unredirected_header("Authorization", credentials)
     deadline = time.monotonic() + timeout
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        # A fresh opener: proxy settings (http_proxy, ...) are read now, not at first use.
+        with urllib.request.build_opener().open(request, timeout=timeout) as response:
             size = 0
             with sink_path.open("wb") as sink:
                 while chunk := response.read(CHUNK):
@@ -73,7 +98,10 @@ def _download(url: str, sink_path: Path, *, timeout: float, max_bytes: int) -> N
                         raise LeakmapError(f"{url}: download took longer than {timeout:.0f} s")
                     sink.write(chunk)
     except urllib.error.HTTPError as error:
-        raise LeakmapError(f"{url}: HTTP {error.code} {error.reason}") from error
+        hint = ""
+        if error.code in (401, 403) and "maxmind.com" in url.lower():
+            hint = f" (MaxMind needs your account ID and licence key: {ACCOUNT_ENV}, {LICENSE_ENV})"
+        raise LeakmapError(f"{url}: HTTP {error.code} {error.reason}{hint}") from error
     except urllib.error.URLError as error:
         raise LeakmapError(f"{url}: cannot download ({error.reason})") from error
     except (TimeoutError, OSError) as error:

@@ -5,7 +5,7 @@
     ...
     view.stop()                                         # with the capture
 
-Parts, in the order data flows (DESIGN.md: store -> live analysis -> live page):
+Parts, in the order data flows (store -> live analysis -> live page):
 
 - :mod:`~analyzer.live.tail`: the session's new rows in the store (flows with id > last seen,
   the phone's WebSocket messages, TLS failures, marks);

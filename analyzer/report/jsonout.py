@@ -1,4 +1,4 @@
-"""``--format json``: the ``leakmap.report/1`` document of DESIGN.md (schema in
+"""``--format json``: the ``leakmap.report/1`` document of docs/report.md (schema in
 ``analyzer/data/report.schema.json``).
 
 The HTML-only parts of the report dict (evidence excerpts, matrix, map) are left out: the JSON

@@ -11,12 +11,13 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import dataclass
-from typing import Any
-
-from mitmproxy import connection, http, tcp, tls, udp
-from mitmproxy.websocket import WebSocketMessage
+from typing import TYPE_CHECKING, Any
 
 from analyzer.tlsreason import tls_failure_reason
+
+if TYPE_CHECKING:  # the store reads records without mitmproxy (``leakmap sessions`` starts fast)
+    from mitmproxy import connection, http, tcp, tls, udp
+    from mitmproxy.websocket import WebSocketMessage
 
 DEFAULT_REQUEST_BODY_LIMIT = 1024 * 1024
 DEFAULT_RESPONSE_BODY_LIMIT = 256 * 1024
@@ -204,6 +205,8 @@ def from_tls_failure(data: tls.TlsData, side: str) -> TlsFailureRecord:
 
 
 def from_stream_flow(flow: tcp.TCPFlow | udp.UDPFlow) -> ConnectionRecord:
+    from mitmproxy import udp  # loaded already: the flow came from mitmproxy
+
     protocol = "udp" if isinstance(flow, udp.UDPFlow) else "tcp"
     sent = [m.content for m in flow.messages if m.from_client]
     received = [m.content for m in flow.messages if not m.from_client]
