@@ -27,6 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
+from urllib.parse import quote
 
 import brotli
 import zstandard
@@ -82,6 +83,9 @@ CONTENT_TYPES = (
     "application/x-ndjson",
     "text/plain",
     "application/octet-stream",
+    "application/grpc-web-text",
+    "application/x-www-form-urlencoded; charset=GBK",
+    "text/plain; charset=Shift_JIS",
 )
 CODINGS = (None, None, None, "gzip", "deflate", "br", "zstd", "gzip, br", "bogus")
 
@@ -131,7 +135,31 @@ def corpus() -> list[bytes]:
         zstandard.ZstdCompressor().compress(json_body),
         ("[" * 60 + "]" * 60).encode(),
         bytes.fromhex("0aff") + b"\xff" * 20,
+        # Framings, charsets, blob encodings (analyzer/decode/framing.py, charset.py, blobs.py).
+        b'42/ns,7["register",' + json_body + b']\x1e451-["up",{"_placeholder":true}]',
+        json_body + b"\x1e" + json_body + b"\x1e",
+        b")]}'\n" + json_body,
+        b"cb_1(" + json_body + b");",
+        b"SEND\ndestination:/q\ncontent-type:application/json\n\n" + json_body + b"\x00\n",
+        _mqtt_connect_publish(json_body),
+        base64.b64encode(b"\x00" + len(proto).to_bytes(4, "big") + proto),
+        bytes([len(proto)]) + proto + bytes([len(proto)]) + proto,
+        zlib.compress(json_body, wbits=-15),
+        f"ssid={quote('陈家的网络', encoding='gbk')}&n={quote('林小雨', encoding='gbk')}".encode(),
+        "陈家的网络 林小雨".encode("gbk"),
+        json.dumps({"d": "N4IgLgng+gbg9gJwIYBcAWBTEAuEANKBRCGA", "h": "&#116;&#101;"}).encode(),
+        json.dumps({"b32": base64.b32encode(json_body[:40]).decode()}).encode(),
     ]
+
+
+def _mqtt_connect_publish(payload: bytes) -> bytes:
+    """An MQTT 3.1.1 CONNECT (client id, user name) and a PUBLISH of ``payload``."""
+    connect = b"\x00\x04MQTT\x04\x80\x00\x3c" + b"\x00\x05dev-1" + b"\x00\x05alice"
+    topic = b"\x00\x07t/dev-1"
+    return (
+        b"\x10" + _varint(len(connect)) + connect + b"\x30" + _varint(len(topic) + len(payload))
+        + topic + payload
+    )  # fmt: skip
 
 
 def flow_of(data: bytes) -> tuple[SimpleNamespace, list[SimpleNamespace]]:
@@ -148,7 +176,12 @@ def flow_of(data: bytes) -> tuple[SimpleNamespace, list[SimpleNamespace]]:
         id=1,
         host="t.example",
         url=f"https://t.example/v1/{url_tail}",
-        request_headers=[["X-Data", header], ["Cookie", f"sid={header}"], ["User-Agent", "f"]],
+        request_headers=[
+            ["X-Data", header],
+            ["Cookie", f"sid={header}"],
+            ["User-Agent", "f"],
+            ["Sec-WebSocket-Protocol", "mqtt" if head[1] & 2 else "v12.stomp"],
+        ],
         request_body=body,
         request_body_truncated=bool(head[0] & 0x80),
         request_content_type=CONTENT_TYPES[head[0] % len(CONTENT_TYPES)],

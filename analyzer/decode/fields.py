@@ -83,3 +83,8 @@ class Budget:
     def stop(self, reason: str) -> None:
         self.exhausted = True
         self.note(reason)
+
+
+def join(chain: str, step: str) -> str:
+    """``chain`` with one more step: ``join("json", "base64")`` is ``json>base64``."""
+    return step if chain in ("", "plain") else f"{chain}>{step}"

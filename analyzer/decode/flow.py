@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from analyzer.decode.body import decode_body, decode_payload
-from analyzer.decode.fields import Budget, Field, Limits
-from analyzer.decode.form import parse_form
+from analyzer.decode.charset import unescape_stored, unquote_text
+from analyzer.decode.fields import Budget, Field, Limits, join
 from analyzer.decode.walker import Walker
 
 # Headers that describe the transport, never the phone: skipped to save time.
@@ -32,6 +32,7 @@ _SKIPPED_HEADERS = frozenset(
         "sec-websocket-key",
         "sec-websocket-version",
         "sec-websocket-extensions",
+        "sec-websocket-protocol",
         "cache-control",
         "pragma",
         "if-none-match",
@@ -52,15 +53,16 @@ def decode_flow(
     request_headers as ``[[name, value], ...]``, request_body as bytes on the wire,
     request_body_truncated, request_content_encoding, request_content_type); ``messages`` are
     rows of :class:`~analyzer.store.models.WebSocketMessage` of this flow (from_client, is_text,
-    content); only client-to-server messages are read. Responses are never read: what the server
-    says is not a leak. Never raises on malformed traffic: what could be decoded is returned, and
-    the notes say what was skipped.
+    content); only client-to-server messages are read, their fields' chains start with
+    ``websocket``. Responses are never read: what the server says is not a leak. Never raises on
+    malformed traffic: what could be decoded is returned, and the notes say what was skipped.
     """
     budget = Budget(limits or DEFAULT_LIMITS)
     walker = Walker(budget)
     try:
         _url(walker, getattr(flow, "url", None) or "")
-        _headers(walker, getattr(flow, "request_headers", None) or [])
+        headers = getattr(flow, "request_headers", None) or []
+        _headers(walker, headers)
         body = getattr(flow, "request_body", None)
         if body:
             decode_body(
@@ -70,7 +72,7 @@ def decode_flow(
                 getattr(flow, "request_content_encoding", None),
                 truncated=bool(getattr(flow, "request_body_truncated", False)),
             )
-        _messages(walker, messages)
+        _messages(walker, messages, headers)
     except RecursionError:
         budget.note("structure nested too deeply: decoding stopped")
     except Exception as error:
@@ -81,6 +83,11 @@ def decode_flow(
 def _url(walker: Walker, url: str) -> None:
     if not url:
         return
+    # Raw bytes that were no UTF-8 (not percent-encoded, as browsers would) came through the
+    # store as \udcNN escapes: read in the charset detected in them, named in every chain.
+    base = ""
+    if (found := unescape_stored(url)) is not None:
+        url, base = found.text, found.charset
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -93,14 +100,27 @@ def _url(walker: Walker, url: str) -> None:
         for index, segment in enumerate(segments):
             if segment:
                 # The segment before names this one in REST URLs: /imei/3569...
-                walker.string(unquote(segment), "path", f"/{index}", previous, "", 0)
-                previous = unquote(segment)
-    if parts.query:
-        items = parse_form(parts.query)
-        if items:
-            walker.pairs(items, "query", "", "", 0)
-        else:
-            walker.string(unquote(parts.query), "query", "", "", "", 0)
+                value, chain = _unquoted(walker, segment, "path", f"/{index}")
+                step = join(base, chain) if base else chain
+                walker.string(value, "path", f"/{index}", previous, step, 0)
+                previous = value
+    # Query strings declare no charset: escapes that are no UTF-8 are decoded by the charset
+    # detected over the whole query (see analyzer.decode.form).
+    if parts.query and not walker.form(parts.query, "query", "", base, 0):
+        value, chain = _unquoted(walker, parts.query, "query", "")
+        walker.string(value, "query", "", "", join(base, chain) if base else chain, 0)
+
+
+def _unquoted(walker: Walker, text: str, location: str, path: str) -> tuple[str, str]:
+    """(percent-decoded text, chain): UTF-8, else a detected charset that the chain names;
+    where none fits, the text as sent (with a note)."""
+    if "%" not in text:
+        return text, ""
+    found = unquote_text(text)
+    if found is None:
+        walker.budget.note(f"{location} {path}: percent-encoded bytes in no charset known here")
+        return text, ""
+    return found.text, found.charset
 
 
 def _headers(walker: Walker, headers: list[Any]) -> None:
@@ -111,21 +131,41 @@ def _headers(walker: Walker, headers: list[Any]) -> None:
         lowered = name.lower()
         if lowered in _SKIPPED_HEADERS or not value:
             continue
+        base = ""
+        if "\\" in value and (found := unescape_stored(value)) is not None:
+            value, base = found.text, found.charset  # raw GBK/Big5/... bytes in a header
         if lowered == "cookie":
             for piece in value.split(";"):
                 cookie, sep, cookie_value = piece.strip().partition("=")
                 if sep and cookie:
-                    walker.string(unquote(cookie_value), "cookie", cookie, cookie, "", 0)
+                    text, chain = _unquoted(walker, cookie_value, "cookie", cookie)
+                    chain = join(base, chain) if base else chain
+                    walker.string(text, "cookie", cookie, cookie, chain, 0)
             continue
-        walker.string(value, "header", lowered, lowered, "", 0)
+        walker.string(value, "header", lowered, lowered, base, 0)
 
 
-def _messages(walker: Walker, messages: Iterable[Any]) -> None:
+def _subprotocols(headers: list[Any]) -> frozenset[str]:
+    """The WebSocket subprotocols the client offered (``mqtt``, ``v12.stomp``), lower-cased."""
+    offered: set[str] = set()
+    for pair in headers:
+        if (
+            isinstance(pair, list | tuple)
+            and len(pair) == 2
+            and str(pair[0]).lower() == "sec-websocket-protocol"
+        ):
+            offered.update(p.strip().lower() for p in str(pair[1]).split(",") if p.strip())
+    return frozenset(offered)
+
+
+def _messages(walker: Walker, messages: Iterable[Any], headers: list[Any]) -> None:
     limit = walker.budget.limits.max_messages
     index = 0
     for message in messages:
         if not getattr(message, "from_client", False):
             continue
+        if not index:
+            walker.subprotocols = _subprotocols(headers)
         if index >= limit:
             walker.budget.note(f"more than {limit} WebSocket messages: the rest skipped")
             break
@@ -133,7 +173,9 @@ def _messages(walker: Walker, messages: Iterable[Any]) -> None:
         if isinstance(content, str):
             content = content.encode("utf-8")
         content_type = "text/plain" if getattr(message, "is_text", False) else ""
-        decode_payload(walker, bytes(content), content_type, "websocket", f"msg{index}", "", 0)
+        decode_payload(
+            walker, bytes(content), content_type, "websocket", f"msg{index}", "websocket", 0
+        )
         index += 1
         if walker.budget.exhausted:
             break

@@ -5,6 +5,16 @@ Why our own and not ``bbpb``: bbpb guesses types the same way but costs about 10
 numbers as keys (``1.4.2``), guess a length-delimited field to be a nested message when it parses
 exactly, else text when it is printable UTF-8, and give up (None) on anything malformed so that
 callers can try other formats.
+
+Without a schema a number has several readings, and a negative one is only found in the right
+one: a varint is uint64, or int64/int32 in two's complement (a negative int32 takes 10 bytes),
+or sint32/sint64 in zigzag; a fixed32 is float, fixed32 or sfixed32; a fixed64 is double,
+fixed64 or sfixed64. :func:`varint_readings` and :meth:`Fixed.readings` give the first reading
+(as before: unsigned, or the float where its magnitude is plausible) and the alternatives, each
+named by its protobuf type (https://protobuf.dev/programming-guides/encoding/). Alternatives are
+bounded to the 32-bit signed range: it holds coordinates as E5, E6 and E7 integers (|lon| x 1e7
+<= 1.8e9 < 2^31), time-zone offsets and altitudes, and no 15-digit number that an IMEI or other
+identifier rule could mistake for one (a microsecond timestamp read as zigzag would be).
 """
 
 from __future__ import annotations
@@ -19,6 +29,82 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 Message = dict[str, list[object]]
 _NAMES = [str(number) for number in range(64)]  # field numbers as keys, built once
+_INT32_MIN, _INT32_END = -(1 << 31), 1 << 31
+_ALTERNATIVE_MIN = 128  # one-byte varints (flags, enums, small counts) get no alternatives
+# The chain steps that name an alternative reading (the last step of such a field's chain).
+READINGS = frozenset({"int64", "int32", "sint32", "fixed32", "sfixed32", "fixed64", "sfixed64"})
+
+
+class Fixed:
+    """A fixed-width field (wire type 5: 4 bytes, wire type 1: 8 bytes) as its unsigned bits."""
+
+    __slots__ = ("bits", "width")
+
+    def __init__(self, bits: int, width: int) -> None:
+        self.bits = bits
+        self.width = width
+
+    def __repr__(self) -> str:
+        return f"Fixed({self.bits:#x}, {self.width})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Fixed) and (other.bits, other.width) == (self.bits, self.width)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def readings(self) -> tuple[str, list[tuple[str, str]]]:
+        """(first reading, [(protobuf type, reading), ...]) as text.
+
+        The first is the float/double where its magnitude is plausible (0, or 1e-6 to 1e12:
+        coordinates, amounts), else the unsigned integer, as this decoder always read it. The
+        alternatives: the integer (signed where the top bit is set) when the first was a float,
+        or the signed integer when the first was unsigned and negative as signed; only within
+        the 32-bit signed range (see the module doc).
+        """
+        bits, width = self.bits, self.width
+        top = 1 << (8 * width - 1)
+        number = struct.unpack("<f" if width == 4 else "<d", bits.to_bytes(width, "little"))[0]
+        signed = bits - (top << 1) if bits >= top else bits
+        kind = "fixed32" if width == 4 else "fixed64"
+        step = ("s" + kind) if signed < 0 else kind
+        alternatives: list[tuple[str, str]] = []
+        if math.isfinite(number) and (number == 0 or 1e-6 <= abs(number) <= 1e12):
+            first = _float32_text(number) if width == 4 else repr(number)
+            if _INT32_MIN <= signed < _INT32_END and number != 0:
+                alternatives.append((step, str(signed)))
+            return first, alternatives
+        if signed < 0 and signed >= _INT32_MIN:
+            alternatives.append((step, str(signed)))
+        return str(bits), alternatives
+
+
+def varint_readings(value: int) -> list[tuple[str, str]]:
+    """The alternative readings of a varint (its first is the unsigned ``str(value)``):
+    ``int64`` (two's complement, value >= 2^63), ``int32`` (a negative int32 that an encoder
+    wrote in 32 bits), ``sint32`` (zigzag); only values of two bytes or more, and only
+    readings in the 32-bit signed range (see the module doc)."""
+    if value < _ALTERNATIVE_MIN:
+        return []
+    if value >= 1 << 63:
+        signed = value - (1 << 64)
+        return [("int64", str(signed))] if signed >= _INT32_MIN else []
+    if value >= 1 << 32:
+        return []
+    out = [("sint32", str((value >> 1) ^ -(value & 1)))]
+    if value >= _INT32_END:
+        out.append(("int32", str(value - (1 << 32))))
+    return out
+
+
+def _float32_text(number: float) -> str:
+    """The shortest decimal that reads back as the same float32: 40.748417, not the
+    40.74841690063477 that the float32's exact value prints as in double precision."""
+    packed = struct.pack("<f", number)
+    for digits in range(6, 10):
+        text = f"{number:.{digits}g}"
+        if struct.pack("<f", float(text)) == packed:
+            return text if ("e" in text or "." in text) else text + ".0"
+    return repr(number)
 
 
 def looks_like_protobuf(data: bytes) -> bool:
@@ -30,7 +116,8 @@ def looks_like_protobuf(data: bytes) -> bool:
 
 
 def parse_message(data: bytes, depth: int = 0, max_depth: int = 8) -> Message | None:
-    """Fields by number; values are int, float, str, bytes or a nested Message. None if invalid."""
+    """Fields by number; values are int (varints), :class:`Fixed`, str, bytes or a nested
+    Message. None if invalid."""
     # This loop runs for every field of every protobuf body: one-byte tags and lengths (almost
     # all of them) are read inline, and only longer varints call _varint.
     out: Message = {}
@@ -78,12 +165,12 @@ def parse_message(data: bytes, depth: int = 0, max_depth: int = 8) -> Message | 
         elif wire == 1:
             if pos + 8 > end:
                 return None
-            value = _fixed(data[pos : pos + 8], "<d", "<Q")
+            value = Fixed(int.from_bytes(data[pos : pos + 8], "little"), 8)
             pos += 8
         elif wire == 5:
             if pos + 4 > end:
                 return None
-            value = _fixed(data[pos : pos + 4], "<f", "<I")
+            value = Fixed(int.from_bytes(data[pos : pos + 4], "little"), 4)
             pos += 4
         else:  # groups (3, 4) are deprecated and unused by mobile SDKs; 6, 7 are invalid
             return None
@@ -106,15 +193,6 @@ def _varint(data: bytes, pos: int, end: int) -> tuple[int, int]:
             return result, pos
         shift += 7
     return -1, pos
-
-
-def _fixed(chunk: bytes, float_format: str, int_format: str) -> object:
-    # A fixed-width field is a float/double or an integer; coordinates are doubles, so prefer a
-    # float when it has a plausible magnitude, else the integer.
-    number = struct.unpack(float_format, chunk)[0]
-    if math.isfinite(number) and (number == 0 or 1e-6 <= abs(number) <= 1e12):
-        return number
-    return struct.unpack(int_format, chunk)[0]
 
 
 def _not_text(chunk: bytes, depth: int, max_depth: int) -> object:

@@ -273,7 +273,7 @@ def _carriers() -> list[tuple[str, Carrier]]:
 
     def websocket(r: dict[str, Any], key: str, text: str) -> tuple[str, str, str]:
         r["ws"] = json.dumps({"type": "hello", key: text})
-        return "websocket", f"msg0.{key}", "json"
+        return "websocket", f"msg0.{key}", "websocket>json"
 
     return [
         ("json", json_body("")),
