@@ -200,7 +200,7 @@ def test_params_only_multipart_is_rebuilt_and_a_missing_file_noted(tmp_path: Pat
     assert flow.request_content_type == "multipart/form-data; boundary=leakmap-har-params"
     assert b'name="advertising_id"\r\n\r\n' + AD_ID.encode() in flow.request_body
     assert b'filename="contacts.vcf"' in flow.request_body
-    assert any("file field without its content" in n for n in notes)
+    assert any("file field 'upload' without its content" in n for n in notes)
 
 
 def test_post_data_mime_type_serves_where_the_request_has_no_content_type(
@@ -359,7 +359,6 @@ def test_a_broken_response_keeps_the_entry_and_notes_it(tmp_path: Path, response
     [
         ({"request": {"url": None}}, "request.url is not a text"),
         ({"request": {"url": "https://a.example/x", "method": 7}}, "request.method"),
-        ({"startedDateTime": "last tuesday"}, "is not an ISO 8601 date"),
         ({"request": None}, "no request object"),
         ({"request": {"url": "https://a.example/x", "method": "POST",
                       "postData": {"text": 12}}}, "postData.text is not a text"),

@@ -18,13 +18,12 @@ import math
 import uuid
 import zlib
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from analyzer.errors import LeakmapError
-from analyzer.importer import harbody, sniff, tunnels
+from analyzer.importer import harbody, harparts, sniff, timestamps, tunnels
 from analyzer.importer.notes import ImportNotes, entry_ref
 from analyzer.store import records as rec
 from analyzer.store.marks import MAX_LABEL_CHARS
@@ -156,6 +155,11 @@ class _HarReader:
             return
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
+        if scheme in NETWORK_SCHEMES:
+            url, notes = harparts.url_with_query_string(url, request.get("queryString"))
+            for note in notes:
+                self.notes.add(note, ref)
+            parts = urlsplit(url)
         if scheme not in NETWORK_SCHEMES:
             what = f"{scheme}: URLs" if scheme else "URLs without a scheme"
             self.notes.add(f"entries with {what} are not network traffic: skipped", ref)
@@ -175,6 +179,9 @@ class _HarReader:
     ) -> Iterator[rec.Record]:
         scheme = parts.scheme.lower()
         headers = _headers(request.get("headers"), self.notes, ref, "request")
+        headers, notes = harparts.cookie_header(headers, request.get("cookies"))
+        for note in notes:
+            self.notes.add(note, ref)
         header_type = _header(headers, b"content-type")
         body = self._request_body(request, headers, header_type, ref)
         try:
@@ -309,6 +316,7 @@ def request_body(
             body, notes = _text_body(text, post, content_type, exporter)
         elif isinstance(params, list) and params:
             body, notes = harbody.params_body(params, str(mime or ""), header_type)
+            notes.insert(0, "request body given only as postData.params: rebuilt from them")
         else:
             body, notes = harbody.Body(b""), _missing_body_note(request)
         if post.get("_truncated") is True:
@@ -373,18 +381,20 @@ def _missing_body_note(request: dict[str, Any]) -> list[str]:
     return []
 
 
-def _started(entry: dict[str, Any], ref: str, notes: ImportNotes) -> float:
+def _started(entry: dict[str, Any], ref: str, notes: ImportNotes) -> float | None:
+    """The entry's start in UNIX seconds (any form :mod:`analyzer.importer.timestamps` reads);
+    None, noted, where it is missing or no time: the entry is kept (its requests still count)."""
     value = entry.get("startedDateTime")
-    if not isinstance(value, str):
-        raise EntryError("startedDateTime is not a date")
-    try:
-        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise EntryError(f"startedDateTime {value[:40]!r} is not an ISO 8601 date") from None
-    if moment.tzinfo is None:
-        notes.add("startedDateTime without a time zone: taken as UTC", ref)
-        moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()
+    moment = timestamps.parse_timestamp(value)
+    if moment.seconds is None:
+        if value is None or value == "":
+            notes.add("entry without startedDateTime: kept without a time", ref)
+        else:
+            notes.add("startedDateTime that is not a date: entry kept without a time", ref)
+        return None
+    for note in moment.notes:
+        notes.add(f"startedDateTime with {note}", ref)
+    return moment.seconds
 
 
 def _response(

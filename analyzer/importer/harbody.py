@@ -170,12 +170,14 @@ def params_body(
         for param in params:
             name, value = _param_text(param, "name"), _param_text(param, "value")
             file_name = param.get("fileName") if isinstance(param, dict) else None
-            disposition = f'form-data; name="{name}"'
+            disposition = f'form-data; name="{_quoted(name)}"'
             if isinstance(file_name, str):
-                disposition += f'; filename="{file_name}"'
+                disposition += f'; filename="{_quoted(file_name)}"'
                 if not (isinstance(param, dict) and "value" in param):
+                    shown = "".join(ch if ch.isprintable() else "?" for ch in name[:40])
                     notes.append(
-                        "multipart file field without its content in the file (only its name)"
+                        f"multipart file field {shown!r} without its content in the file "
+                        "(only its file name): the file cannot be analysed"
                     )
             head = f"Content-Disposition: {disposition}\r\n"
             if isinstance(param, dict) and isinstance(param.get("contentType"), str):
@@ -184,13 +186,18 @@ def params_body(
         text = "".join(parts) + f"--{boundary}--\r\n"
         return Body(text.encode("utf-8", "surrogatepass"), content_type=content_type), notes
     pairs = [
-        f"{_form_part(_param_text(p, 'name'))}={_form_part(_param_text(p, 'value'))}"
-        for p in params
+        f"{form_part(_param_text(p, 'name'))}={form_part(_param_text(p, 'value'))}" for p in params
     ]
     form_type = None
     if not declared.lower().startswith("application/x-www-form-urlencoded"):
         form_type = "application/x-www-form-urlencoded"
     return Body("&".join(pairs).encode("utf-8", "surrogatepass"), content_type=form_type), notes
+
+
+def _quoted(text: str) -> str:
+    """A name or file name inside a quoted Content-Disposition parameter, escaped as browsers
+    write it (WHATWG HTML, multipart/form-data encoding: ``"`` as %22, CR and LF as %0D %0A)."""
+    return text.replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def _param_text(param: Any, key: str) -> str:
@@ -203,7 +210,7 @@ def _param_text(param: Any, key: str) -> str:
     return "" if value is None else str(value)
 
 
-def _form_part(text: str) -> str:
+def form_part(text: str) -> str:
     """A form name or value: as written where it is URL-encoded already (Chrome writes params
     encoded), else encoded (Firefox writes them raw)."""
     if _FORM_ENCODED.fullmatch(text):

@@ -15,10 +15,10 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from analyzer.importer import timestamps
 from analyzer.importer.notes import ImportNotes
 from analyzer.store import records as rec
 
@@ -148,13 +148,10 @@ def tls_error_records(errors: Any, notes: ImportNotes) -> Iterator[rec.TlsFailur
             continue
         cause = error.get("cause") if isinstance(error.get("cause"), str) else "unknown"
         host = error.get("hostname") if isinstance(error.get("hostname"), str) else None
-        started = None
         moment = error.get("startedDateTime")
-        if isinstance(moment, str):
-            try:
-                started = datetime.fromisoformat(moment.replace("Z", "+00:00")).timestamp()
-            except ValueError:
-                notes.add(f"log._tlsErrors item {number}: startedDateTime is not a date")
+        started = timestamps.parse_timestamp(moment).seconds
+        if started is None and moment is not None:
+            notes.add(f"log._tlsErrors item {number}: startedDateTime is not a date")
         client = error.get("clientIPAddress")
         yield rec.TlsFailureRecord(
             side="client",
