@@ -65,7 +65,9 @@ _CANDIDATES = (
 # Labels decoded with a superset, as browsers do (WHATWG Encoding Standard): what a client
 # labels GB2312 is GBK in practice, Shift_JIS is Windows-31J, EUC-KR is Windows-949.
 _SUPERSET = {
-    "gb2312": "gbk",
+    # WHATWG's GBK decoder is its gb18030 decoder: GBK/GB2312-labelled text may hold
+    # four-byte sequences (CJK Extension B+ characters in names), which Python's gbk refuses.
+    "gb2312": "gb18030",
     "gbk": "gb18030",
     "shift_jis": "cp932",
     "euc_kr": "cp949",
@@ -101,9 +103,44 @@ class Text(NamedTuple):
     charset: str
 
 
+# Labels servers send that Python's codec registry does not know, to the codec it knows them
+# by: the WHATWG Encoding Standard's labels (https://encoding.spec.whatwg.org/encodings.json)
+# and Java's and .NET's charset names (java.nio.charset "x-" aliases; .NET Encoding.WebName).
+_LABELS = {
+    **dict.fromkeys(("unicode-1-1-utf-8", "unicode11utf8", "unicode20utf8", "x-unicode20utf8",
+                     "utf8mb4"), "utf_8"),
+    **dict.fromkeys(("x-gbk", "gb_2312", "csgb2312", "ms936", "windows-936", "x-mswin-936",
+                     "cp-936", "x-cp936"), "gbk"),
+    **dict.fromkeys(("x-gb18030", "gb-18030", "gb18030-2000", "gb18030-2022"), "gb18030"),
+    **dict.fromkeys(("x-x-big5", "cn-big5", "x-big5"), "big5"),
+    **dict.fromkeys(("x-big5-hkscs", "big5_hkscs-2008", "big5-hkscs:2008"), "big5hkscs"),
+    **dict.fromkeys(("x-windows-950", "ms950", "windows-950"), "cp950"),
+    **dict.fromkeys(("x-sjis", "x-ms-cp932", "windows-932", "shift-jis-2004"), "cp932"),
+    **dict.fromkeys(("x-euc-jp", "cseucpkdfmtjapanese", "eucjp-ms", "x-eucjp-open"), "euc_jp"),
+    **dict.fromkeys(("ks_c_5601-1989", "ksc_5601", "csksc56011987", "iso-ir-149", "cseuckr",
+                     "x-euc-kr"), "euc_kr"),
+    **dict.fromkeys(("windows-949", "x-windows-949", "ms949", "uhc", "ks_c_5601"), "cp949"),
+    **dict.fromkeys(("windows-874", "dos-874", "x-windows-874", "iso885911"), "cp874"),
+    **{f"x-cp125{n}": f"cp125{n}" for n in range(9)},
+    **dict.fromkeys(("x-mac-cyrillic", "x-mac-ukrainian"), "mac_cyrillic"),
+    **dict.fromkeys(("x-mac-roman", "csmacintosh", "mac"), "mac_roman"),
+    **dict.fromkeys(("koi", "koi8", "cskoi8r"), "koi8_r"),
+    "koi8-ru": "koi8_u",
+    **dict.fromkeys(("iso-8859-8-i", "csiso88598i", "logical", "visual", "csiso88598e",
+                     "iso-8859-8-e"), "iso8859_8"),
+    **dict.fromkeys(("csiso88596e", "csiso88596i", "iso-8859-6-e", "iso-8859-6-i"), "iso8859_6"),
+    **dict.fromkeys(("csisolatin9", "l9"), "iso8859_15"),
+    **dict.fromkeys(("csunicode", "iso-10646-ucs-2", "ucs-2", "unicode", "unicodefeff"),
+                    "utf_16_le"),
+    "unicodefffe": "utf_16_be",
+}  # fmt: skip
+
+
 @lru_cache(maxsize=256)
 def codec_name(label: str | None) -> str | None:
-    """Python's codec name for a charset label (``GB2312`` -> ``gb2312``); None if unknown.
+    """Python's codec name for a charset label (``GB2312`` -> ``gb2312``, ``x-gbk`` -> ``gbk``,
+    ``ks_c_5601-1987`` -> ``euc_kr``); None if unknown. Labels Python does not know are looked
+    up in the WHATWG Encoding Standard's labels and Java's and .NET's names (``_LABELS``).
 
     Labels come from traffic: quotes and spaces are stripped, at most 40 characters are read.
     """
@@ -112,6 +149,7 @@ def codec_name(label: str | None) -> str | None:
     cleaned = label.strip().strip("\"'").strip().lower()[:40]
     if not cleaned:
         return None
+    cleaned = _LABELS.get(cleaned, cleaned)
     try:
         info = codecs.lookup(cleaned)
     except LookupError:
@@ -150,6 +188,22 @@ def decode_declared(data: bytes, codec: str) -> Text | None:
     return None
 
 
+def encode_back(text: str, label: str) -> bytes | None:
+    """``text`` as the bytes it was decoded from by a charset ``label`` (any label
+    :func:`codec_name` knows), through the browser's superset first (text a GBK label decoded
+    may hold four-byte GB18030 characters); None where the label is unknown or the charset
+    cannot write ``text``. Exporters that decode bodies by the declared charset are undone so."""
+    codec = codec_name(label)
+    if codec is None:
+        return None
+    for name in dict.fromkeys((_SUPERSET.get(codec, codec), codec)):
+        try:
+            return text.encode(name)
+        except (UnicodeError, LookupError):
+            continue
+    return None
+
+
 def decode_text(data: bytes, declared: str | None = None, detect: bool = True) -> Text | None:
     """``data`` as text: BOM, then the declared charset (a codec name from :func:`codec_name`),
     then UTF-8, then (when ``detect``) detection. None when nothing decodes it without error
@@ -180,6 +234,8 @@ def detect_charset(data: bytes) -> str | None:
     sample = bytes(data[:DETECT_BYTES])
     if sample.isascii():
         return None
+    if _GB18030_FOUR_BYTE.search(sample) and _gb18030_han(sample):
+        return "gb18030"
     # Short samples (query values, names) repeat from flow to flow: remembered; long ones are
     # not, so that the cache holds at most 1024 x 256 bytes.
     return _detect_cached(sample) if len(sample) <= 256 else _detect(sample)
@@ -207,6 +263,40 @@ def _detect(sample: bytes) -> str | None:
 
 
 _detect_cached = lru_cache(maxsize=1024)(_detect)
+
+# A GB18030 four-byte sequence (GB 18030-2005 section 6.3): byte, digit, byte, digit. No other
+# candidate charset has a digit as a trail byte, so such text is GB18030 when it decodes to Han
+# characters (statistical detectors see too few bytes in a name to say so: "𠮷田" is 6 bytes).
+_GB18030_FOUR_BYTE = re.compile(rb"[\x81-\xfe][\x30-\x39][\x81-\xfe][\x30-\x39]")
+# Han ideographs (URO, Extension A, compatibility, Extensions B-I in planes 2 and 3), CJK
+# punctuation and full-width forms: what Chinese text outside ASCII is made of (Unicode 16.0
+# Blocks.txt).
+_HAN = re.compile(
+    "[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+    "\U00020000-\U0002fa1f\U00030000-\U000323af]"
+)
+_HAN_FOUR_BYTE = re.compile("[\u3400-\u4dbf\U00020000-\U0002fa1f\U00030000-\U000323af]")
+
+
+def _gb18030_han(sample: bytes) -> bool:
+    """Whether ``sample`` (cut at most mid-character at its end) is GB18030 text whose
+    non-ASCII characters are all Han or CJK punctuation, with a Han character that only the
+    four-byte form writes."""
+    cuts = range(4) if len(sample) == DETECT_BYTES else range(1)
+    for cut in cuts:
+        try:
+            text = sample[: len(sample) - cut].decode("gb18030")
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        return False
+    other = [ch for ch in text if not ch.isascii()]
+    return (
+        bool(other)
+        and all(_HAN.match(ch) for ch in other)
+        and _HAN_FOUR_BYTE.search(text) is not None
+    )
 
 
 def _utf8(data: bytes) -> Text | None:

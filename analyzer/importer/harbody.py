@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import codecs
 import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote_plus
 
+from analyzer.decode.charset import encode_back
 from analyzer.decode.content import DecodeError, decompress, sniff_coding
 
 BASE64_NAMES = frozenset({"base64", "b64", "base64url"})
@@ -147,12 +147,7 @@ def _mitmproxy_charset(content_type: str | None, text: str) -> str:
 
 
 def _encode(text: str, charset: str) -> bytes | None:
-    name = {"gb2312": "gb18030", "gbk": "gb18030"}.get(charset, charset)
-    try:
-        codecs.lookup(name)
-        return text.encode(name)
-    except (LookupError, UnicodeError, ValueError):
-        return None
+    return encode_back(text, charset)
 
 
 def params_body(
