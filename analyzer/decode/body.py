@@ -28,6 +28,7 @@ from analyzer.decode.content import (
     try_headerless,
 )
 from analyzer.decode.fields import join
+from analyzer.decode.pairs import delimited_pairs
 from analyzer.decode.protobuf import looks_like_protobuf, parse_message
 from analyzer.decode.walker import Walker
 
@@ -225,7 +226,11 @@ def _parse(
     text = found.text
     if found.charset:
         chain = join(chain, found.charset)
-    if kind == "form" or (kind == "text" and _FORM_BODY.fullmatch(data.strip())):
+    if kind == "form" or (
+        kind == "text"
+        and _FORM_BODY.fullmatch(data.strip())
+        and (b"&" in data or delimited_pairs(text.strip()) is None)  # a=1;b=2: pairs
+    ):
         walker.form(text, location, prefix, join(chain, "form"), depth + 1, charset)
     elif kind == "xml" or (kind == "text" and text.lstrip().startswith("<")):
         _xml(walker, text, location, prefix, chain, depth)
@@ -315,6 +320,11 @@ def _text(
     if framed.text_frames(walker, text, location, prefix, chain, depth):
         return True
     stripped = text.strip()
+    pairs = delimited_pairs(stripped)
+    if pairs is not None:  # name:王芳;city:成都: each value a field under its key
+        walker.pairs(pairs, location, prefix, join(chain, "pairs"), depth + 1)
+        walker.emit(location, prefix, "", stripped, chain, raw=True)
+        return False
     if not ndjson:
         before = len(walker.fields)
         walker.nested(stripped, location, prefix, "", chain, depth)
