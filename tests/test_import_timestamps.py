@@ -147,3 +147,28 @@ def test_a_time_without_zone_is_noted_once_for_many_entries(tmp_path: Path) -> N
     flows, notes = _import(tmp_path, ["2026-03-07 21:45:13.250"] * 5)
     assert [f.timestamp_start for f in flows] == pytest.approx([MOMENT] * 5)
     assert len(notes) == 1 and "no time zone: taken as UTC (5 times" in notes[0]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (1772919913.25, MOMENT),  # Chrome: epoch seconds
+        (1772919913250, MOMENT),  # milliseconds
+        ("2026-03-07T21:45:13.250Z", MOMENT),
+        (True, None),
+        (float("nan"), None),
+        (3.5, None),  # no plausible time
+    ],
+)
+def test_websocket_message_times_in_any_unit(tmp_path: Path, value: Any, expected: Any) -> None:
+    entry = har_entry("2026-03-07T21:45:13.250Z", "wss://ws.example-chat.net/s", "198.51.100.9")
+    entry["_webSocketMessages"] = [{"type": "send", "time": value, "opcode": 1, "data": "hi"}]
+    path = tmp_path / "ws.har"
+    path.write_text(json.dumps({"log": {"version": "1.2", "entries": [entry]}}), encoding="utf-8")
+    records = list(read_records(path, ImportNotes(path.name)))
+    messages = [r for r in records if isinstance(r, rec.WebSocketRecord)]
+    assert len(messages) == 1 and messages[0].content == b"hi"
+    if expected is None:
+        assert messages[0].timestamp is None
+    else:
+        assert messages[0].timestamp == pytest.approx(expected)

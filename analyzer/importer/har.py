@@ -286,7 +286,7 @@ class _HarReader:
             flow_mitm_id=mitm_id,
             from_client=kind.startswith("send") or kind == "sent",
             is_text=is_text,
-            timestamp=float(moment) if isinstance(moment, int | float) else None,
+            timestamp=timestamps.parse_timestamp(moment).seconds,  # seconds, ms or ISO 8601
             content=content,
         )
 
