@@ -16,6 +16,7 @@ import pytest
 from analyzer.decode.charset import codec_name, decode_text, detect_charset, encode_back
 from analyzer.detect import Detector
 from analyzer.detect.charsets import legacy_encodings
+from analyzer.importer.harbody import Exporter, text_bytes
 from analyzer.profile import profile_from_dict
 from analyzer.store.records import decode_headers
 from tests.support.decode import by_path, decoded, flow
@@ -140,3 +141,14 @@ def test_a_declared_gbk_body_with_four_byte_names_decodes_without_notes() -> Non
     found = by_path(fields, "body")
     assert found["name"].value == "吴𫟦" and found["city"].value == "成都"
     assert notes == []
+
+
+@pytest.mark.parametrize("label", ["GBK", "x-gbk", "gb2312", "CP936"])
+def test_a_har_body_decoded_by_a_gbk_label_gets_its_four_byte_bytes_back(label: str) -> None:
+    # Firefox and Fiddler write postData.text decoded by the declared charset.
+    text = json.dumps({"nick": "冯𬞟", "city": "佛山"}, ensure_ascii=False)
+    content_type = f"application/json; charset={label}"
+    data, notes = text_bytes(text, content_type, Exporter({"name": "Firefox"}))
+    assert data == text.encode("gb18030") and notes == []
+    found = decode_text(data, codec_name(label))
+    assert found is not None and found.text == text
