@@ -38,6 +38,7 @@ def _digits(text: str, zero: str) -> str:
         "2026-03-08T00:45:13.250 +0300",  # a space before the offset
         "2026-03-07T21:45:13.250 UTC",
         "2026/03/07 21:45:13.250 GMT",
+        "2026-03-08 05:45:13.250 GMT+08:00",  # Java's zone name with an offset
         "2026-03-07T16:45:13.250−05:00",  # U+2212 minus
         _digits("2026-03-08T00:45:13.250+03:00", "\u0660"),  # Arabic-Indic (ar)
         _digits("2026-03-08T01:15:13.250+03:30", "\u06f0"),  # extended Arabic-Indic (fa)

@@ -155,16 +155,15 @@ class _HarReader:
             return
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
-        if scheme in NETWORK_SCHEMES:
-            url, notes = harparts.url_with_query_string(url, request.get("queryString"))
-            for note in notes:
-                self.notes.add(note, ref)
-            parts = urlsplit(url)
         if scheme not in NETWORK_SCHEMES:
             what = f"{scheme}: URLs" if scheme else "URLs without a scheme"
             self.notes.add(f"entries with {what} are not network traffic: skipped", ref)
             yield None
             return
+        url, notes = harparts.url_with_query_string(url, request.get("queryString"))
+        for note in notes:
+            self.notes.add(note, ref)
+        parts = urlsplit(url)
         yield from self._flow(entry, request, url, method, parts, started, ref)
 
     def _flow(

@@ -10,7 +10,8 @@ HAR 1.2 asks for ISO 8601 with a zone (``2025-02-14T08:00:00.000+01:00``); what 
   "Be wary of the default locale"). Any Unicode decimal digit (category Nd) is read by its value;
 - a space instead of ``T``, a comma before the fraction (ISO 8601 allows it), 7 fraction digits
   (.NET's ``"o"`` format: Fiddler), ``+0100`` or ``+01`` offsets, a space before the offset,
-  ``UTC``/``GMT`` for ``Z``, slashes in the date, no zone at all (taken as UTC, noted);
+  ``UTC``/``GMT`` for ``Z`` or before an offset (``GMT+08:00``), slashes in the date, no zone
+  at all (taken as UTC, noted);
 - numbers: UNIX seconds, milliseconds or microseconds (as JSON numbers or digit strings, told
   apart by magnitude), and .NET JSON ``/Date(1739520000000+0100)/``;
 - RFC 2822 / HTTP dates (``Fri, 14 Feb 2025 08:00:00 GMT``);
@@ -39,6 +40,7 @@ _OTHERS = {ord("\u066b"): ".", ord("\u066c"): ",", ord("\uff0b"): "+", ord("\uff
 _DOTNET = re.compile(r"/?Date\((-?\d+)([+-]\d{4})?\)/?")
 _NUMBER = re.compile(r"\d{9,17}(?:\.\d+)?")
 _ZONE_WORD = re.compile(r"\s*(?:UTC|GMT|Z)$", re.IGNORECASE)
+_ZONE_PREFIX = re.compile(r"\s*(?:UTC|GMT)(?=[+-]\d)", re.IGNORECASE)  # "GMT+08:00" (Java)
 # "2025-02-14 08:00:00.123 +0100" / "... +01:00": the space before the offset goes.
 _SPACED_OFFSET = re.compile(r"\s+([+-]\d{2}(?::?\d{2})?)$")
 _SLASHED_DATE = re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})")
@@ -100,6 +102,7 @@ def _ascii(value: str) -> str:
 def _iso(text: str) -> Moment | None:
     notes: list[str] = []
     text = _ZONE_WORD.sub("Z", text) if len(text) > 10 else text
+    text = _ZONE_PREFIX.sub("", text)
     text = _SPACED_OFFSET.sub(r"\1", text)
     text = _SLASHED_DATE.sub(lambda m: f"{m[1]}-{int(m[2]):02d}-{int(m[3]):02d}", text)
     year = _YEAR.match(text)
