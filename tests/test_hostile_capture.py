@@ -96,7 +96,7 @@ def test_a_100_mib_body_through_a_real_capture_is_capped_with_size_and_digest(
             "HAR entry 1 is malformed",
         ),
         (
-            b'{"log": {"entries": [{"request": {"url": "https://a.test/", "method": "GET"}, '
+            b'{"log": {"entries": [{"request": {"url": "https://a.test/", "method": []}, '
             b'"startedDateTime": "yesterday"}]}}',
             "HAR entry 1 is malformed",
         ),
@@ -111,7 +111,7 @@ def test_a_100_mib_body_through_a_real_capture_is_capped_with_size_and_digest(
         "entries-not-list",
         "nested",
         "url-type",
-        "bad-date",
+        "method-type",
         "zhar-truncated-json",
         "gzip-truncated",
     ],
@@ -126,6 +126,20 @@ def test_files_that_are_not_what_they_claim(
     assert "capture.har" in str(raised.value)
     assert "\n" not in str(raised.value)
     assert store.sessions() == []
+
+
+def test_an_entry_whose_date_lies_is_kept_and_noted(tmp_path: Path, store: Store) -> None:
+    # A date is no part of what the phone sent: the entry's request still reaches detection.
+    path = tmp_path / "capture.har"
+    path.write_bytes(
+        b'{"log": {"entries": [{"request": {"url": "https://a.test/?u=1", "method": "GET"}, '
+        b'"startedDateTime": "yesterday"}]}}'
+    )
+    result = import_files(store, [path], session="s")
+    assert result.flows == 1
+    (row,) = list(store.iter_flows(store.session("s").id))
+    assert row.url == "https://a.test/?u=1" and row.timestamp_start is None
+    assert "startedDateTime that is not a date" in (store.session("s").notes or "")
 
 
 def test_a_directory_is_not_a_capture(tmp_path: Path, store: Store) -> None:
