@@ -20,6 +20,7 @@ from addons.recorder import Recorder
 from addons.status import Status
 from analyzer.errors import LeakmapError
 from analyzer.store import Store
+from analyzer.store.db import check_session_name
 
 if TYPE_CHECKING:
     from analyzer.live import LiveView
@@ -183,6 +184,7 @@ def run_capture(options: CaptureOptions) -> CaptureResult:
     if options.profile is not None:
         load_profile(options.profile)
         profile_text = Path(options.profile).read_text(encoding="utf-8")
+    check_session_name(options.session)
     with Store(options.db) as store:  # fail here, before the proxy starts, on a bad --db
         if store.session_id(options.session) is not None:
             raise LeakmapError(f"session {options.session!r} exists already; choose another name")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -116,8 +117,7 @@ class Store:
         connection: DbConnection | None = None,
     ) -> int:
         """Insert a session; a name that exists already is an error (sessions are never merged)."""
-        if not name or len(name) > 200:
-            raise LeakmapError("a session name must have 1 to 200 characters")
+        check_session_name(name)
         values = {
             "name": name,
             "app": app,
@@ -347,6 +347,17 @@ def _websocket_flow_id(conn: DbConnection, mitm_id: str, known: dict[str, int]) 
             return None
         known[mitm_id] = found[0]
     return known[mitm_id]
+
+
+def check_session_name(name: str) -> None:
+    """Raise LeakmapError unless ``name`` can name a session: 1 to 200 characters, not only
+    spaces, no control characters (it is printed in tables and used in report file names)."""
+    if not name or len(name) > 200:
+        raise LeakmapError("a session name must have 1 to 200 characters")
+    if not name.strip():
+        raise LeakmapError("a session name must have a character other than spaces")
+    if any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in name):
+        raise LeakmapError(f"session name {name!r} has a control character")
 
 
 def short_error(error: Exception) -> str:
