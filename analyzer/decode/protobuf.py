@@ -137,7 +137,8 @@ class Packed:
           is not 0;
         - fixed32 (4 x n bytes): ``packed>float`` as for doubles (shortest decimal);
           ``packed>sfixed32`` when one is not 0, for 16 values or fewer only (every 32-bit
-          integer is in range: any 4 x n bytes would pass).
+          integer is in range: any 4 x n bytes would pass), and not where the bytes are
+          sfixed64 values (their halves would be the same numbers and zeros).
 
         The first :data:`MAX_PACKED_VALUES` values of each array are given; the note says how
         many a longer one had. Readings in the order varint, fixed64, fixed32, each value's
@@ -149,6 +150,7 @@ class Packed:
             return [], None
         out: list[tuple[str, str]] = []
         longest = 0
+        sfixed64 = False
         varints = _packed_varints(data)
         if varints:
             longest = len(varints)
@@ -165,11 +167,12 @@ class Packed:
                 longest = max(longest, count)
                 text = repr if width == 8 else _float32_text
                 out.extend(("packed>" + float_step, text(x)) for x in numbers[:MAX_PACKED_VALUES])
-            if width == 4 and count > _SFIXED32_MAX_VALUES:
+            if width == 4 and (count > _SFIXED32_MAX_VALUES or sfixed64):
                 continue
             integers = struct.unpack(f"<{count}{'q' if width == 8 else 'i'}", data)
             if any(integers) and all(_INT32_MIN <= i < _INT32_END for i in integers):
                 longest = max(longest, count)
+                sfixed64 = width == 8
                 out.extend(("packed>" + int_step, str(i)) for i in integers[:MAX_PACKED_VALUES])
         note = None
         if longest > MAX_PACKED_VALUES:
@@ -241,7 +244,9 @@ def parse_message(data: bytes, depth: int = 0, max_depth: int = 8) -> Message | 
     A length-delimited value that is no text (raw bytes, or a nested message with a field
     number of 1000 or more, which packed numbers that happened to parse nearly always have) is
     followed by a :class:`Packed` of its bytes, if it has no more than
-    :data:`MAX_PACKED_BYTES`."""
+    :data:`MAX_PACKED_BYTES`. Such a message that is also an exact array of packed varints
+    is kept as its bytes: its fields would be the same numbers under field numbers that no
+    schema has."""
     # This loop runs for every field of every protobuf body: one-byte tags and lengths (almost
     # all of them) are read inline, and only longer varints call _varint.
     out: Message = {}
@@ -278,10 +283,14 @@ def parse_message(data: bytes, depth: int = 0, max_depth: int = 8) -> Message | 
                 value = text
             else:
                 value = _not_text(chunk, depth, max_depth)
-                if size <= MAX_PACKED_BYTES and (
-                    type(value) is bytes or any(len(k) >= _DOUBTFUL_NAME_CHARS for k in value)  # type: ignore[union-attr]
-                ):
+                if size > MAX_PACKED_BYTES:
+                    pass
+                elif type(value) is bytes:
                     packed = Packed(chunk)
+                elif any(len(k) >= _DOUBTFUL_NAME_CHARS for k in value):  # type: ignore[union-attr]
+                    packed = Packed(chunk)
+                    if _packed_varints(chunk) is not None:
+                        value = bytes(chunk)  # varints that parse as a message by chance
             pos += size
         elif wire == 0:
             if pos < end and data[pos] < 0x80:
