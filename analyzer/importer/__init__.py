@@ -67,14 +67,31 @@ def import_files(
     ended: list[float] = []
     notes: list[str] = []
     carried: list[MarkLine] = []
+    described: dict[str, str] = {}  # app, app_version, device: as leakmap's own export says
+    empty: list[str] = []
     for path in paths:  # check every file before writing anything
         file_notes = ImportNotes(path.name)
+        count = 0
         for record in read_records(path, file_notes):
+            count += 1
             if isinstance(record, rec.FlowRecord) and record.timestamp_start is not None:
                 started.append(record.timestamp_start)
                 ended.append(record.timestamp_end or record.timestamp_start)
+        if not count:
+            empty.append(path.name)
+            file_notes.add("holds no request, connection or TLS failure: nothing imported")
         notes.extend(file_notes.lines())
         carried.extend(MarkLine(0, at, label) for at, label in file_notes.steps)
+        for key, value in file_notes.session_fields.items():
+            described.setdefault(key, value)
+    if len(empty) == len(paths):
+        raise LeakmapError(
+            f"nothing to import: {', '.join(empty)} "
+            f"{'holds' if len(empty) == 1 else 'hold'} no request, connection or TLS failure"
+        )
+    app = app if app is not None else described.get("app")
+    app_version = app_version if app_version is not None else described.get("app_version")
+    device = device if device is not None else described.get("device")
     if marks is None:  # steps a leakmap HAR export carries, unless a marks file says others
         steps = sorted(set(carried), key=lambda s: (s.at, s.label))
     notes.extend(_marks_notes(steps, started, ended, marks))

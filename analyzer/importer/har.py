@@ -48,6 +48,7 @@ def har_records(path: Path, limit: int, notes: ImportNotes) -> Iterator[rec.Reco
         raise LeakmapError(f"{path}: not a HAR file: {sniff.describe_json(har)}")
     assert isinstance(log, dict)
     notes.steps.extend(_own_steps(log))
+    notes.session_fields.update(_own_session_fields(log))
     reader = _HarReader(log, notes)
     for number, entry in enumerate(entries, start=1):
         try:
@@ -355,6 +356,19 @@ def _text_body(
         text, content_type, exporter, named if isinstance(named, str) else None
     )
     return harbody.Body(data), notes + text_notes
+
+
+def _own_session_fields(log: dict[str, Any]) -> dict[str, str]:
+    """``app``, ``app_version`` and ``device`` of the session leakmap's own export came from
+    (``log._leakmap``): printable text of at most 200 characters each, else left out."""
+    own = log.get("_leakmap")
+    if not isinstance(own, dict):
+        return {}
+    return {
+        key: value
+        for key in ("app", "app_version", "device")
+        if isinstance(value := own.get(key), str) and 0 < len(value) <= 200 and value.isprintable()
+    }
 
 
 def _own_steps(log: dict[str, Any]) -> list[tuple[float, str]]:

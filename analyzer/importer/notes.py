@@ -26,6 +26,8 @@ class ImportNotes:
         self._counts: dict[str, int] = {}
         # Steps the file itself carries as (epoch seconds, label): leakmap's own HAR export.
         self.steps: list[tuple[float, str]] = []
+        # The session's app, app_version and device, as leakmap's own HAR export names them.
+        self.session_fields: dict[str, str] = {}
 
     def add(self, message: str, where: str | None = None) -> None:
         """Note ``message`` (what happened and what leakmap did) about ``where`` (an entry)."""
