@@ -315,6 +315,8 @@ def _text(
     if framed.text_frames(walker, text, location, prefix, chain, depth):
         return True
     stripped = text.strip()
+    if not stripped:
+        return True  # whitespace only: a heart-beat (STOMP's "\n"), nothing sent
     if not ndjson:
         before = len(walker.fields)
         walker.nested(stripped, location, prefix, "", chain, depth)
