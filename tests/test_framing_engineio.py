@@ -15,6 +15,8 @@ from typing import Any
 import engineio.packet
 import engineio.payload
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from socketio import packet as sio
 
 from analyzer.decode import engineio as eio
@@ -199,3 +201,15 @@ def test_placeholders_are_found_anywhere_in_the_arguments() -> None:
     assert eio.placeholders(payload) == {1: "1.a.0", 0: "2"}
     assert eio.placeholders('["ev", {"_placeholder": "yes", "num": 0}]') == {}
     assert eio.placeholders("[not json") == {}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    prefix=st.sampled_from(["4:42[]", "5:", "1:2", "\x00\x02\xff", "\x01\x01\xff", "42\x1eb"]),
+    rest=st.text(max_size=60),
+)
+def test_hostile_polling_bodies_never_stop_decoding(prefix: str, rest: str) -> None:
+    body = (prefix + rest).encode("utf-8", "surrogatepass")
+    for content_type in ("text/plain;charset=UTF-8", "application/octet-stream"):
+        _fields, notes = decoded(flow(body, content_type, url=POLLING))
+        assert not [note for note in notes if note.startswith("decoder error")], notes

@@ -14,6 +14,8 @@ import random
 
 import paho.mqtt.client as mqtt
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analyzer.decode import Limits
 from analyzer.decode import mqtt as mqtt_parser
@@ -92,6 +94,14 @@ def test_one_message_with_several_packets_and_a_packet_begun() -> None:
     assert notes == []
 
 
+def test_empty_messages_between_the_pieces_change_nothing() -> None:
+    stream = STREAMS[mqtt.MQTTv311]
+    pieces = [piece for chunk in chunks(stream, 40) for piece in (chunk, b"")]
+    fields, notes = decoded(flow(headers=OFFERED), [message(piece) for piece in pieces])
+    assert ("imei", IMEI) in mqtt_values(fields)
+    assert notes == []
+
+
 def test_a_packet_still_incomplete_at_the_end_is_scanned_raw_and_noted() -> None:
     packets = split_packets(STREAMS[mqtt.MQTTv311])
     publish = packets[1]
@@ -156,3 +166,26 @@ def test_a_connect_that_never_completes_is_read_as_it_is() -> None:
 )
 def test_connect_prefix(data: bytes, expected: bool | None) -> None:
     assert mqtt_parser.connect_prefix(data) is expected
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    pieces=st.lists(
+        st.one_of(
+            st.binary(max_size=40),
+            st.sampled_from([b"\x10", b"\x10\x0c\x00\x04MQTT", b"\x30\xff\xff\xff\x7f", b"\x04"]),
+            st.sampled_from(['451-[{"_placeholder":true,"num":0}]', "2", "\n"]),
+        ),
+        max_size=12,
+    ),
+    offered=st.booleans(),
+)
+def test_hostile_message_sequences_never_stop_decoding(
+    pieces: list[bytes | str], offered: bool
+) -> None:
+    url = "wss://rt.example.net/socket.io/?EIO=3&transport=websocket"
+    fields, notes = decoded(
+        flow(url=url, headers=OFFERED if offered else None), [message(p) for p in pieces]
+    )
+    assert not [note for note in notes if note.startswith("decoder error")], notes
+    assert all(f.location in ("path", "query", "websocket") for f in fields)

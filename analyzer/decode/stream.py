@@ -39,8 +39,14 @@ class ClientStream:
 
     def message(self, index: int, content: bytes, is_text: bool) -> None:
         """Decode client message number ``index`` (``msg<index>`` in paths)."""
+        if not content:
+            return
         if is_text:
-            self._text(index, content)
+            decode_payload(
+                self.walker, content, "text/plain", "websocket", f"msg{index}", "websocket", 0
+            )
+            if content[:2] in (b"45", b"46"):  # Engine.IO message of a binary event or ack
+                self._binary_event(index, content)
         elif self.attachments:
             path = self.attachments.pop(0)
             if content[:1] == b"\x04" and self.engineio != 4:
@@ -75,10 +81,7 @@ class ClientStream:
 
     # --- per kind ---------------------------------------------------------------------------
 
-    def _text(self, index: int, content: bytes) -> None:
-        self._decode(content, "text/plain", f"msg{index}")
-        if content[:2] not in (b"45", b"46"):  # Engine.IO message of a binary event or ack
-            return
+    def _binary_event(self, index: int, content: bytes) -> None:
         packets = engineio.socketio(content.decode("utf-8", "replace"))
         if not packets or len(packets) != 1 or not packets[0].attachments:
             return
@@ -98,6 +101,9 @@ class ClientStream:
                 return
             self.mqtt = _MAYBE
         if not self.buffer and not self.skip:
+            if self.mqtt == _YES and mqtt.packet_end(content, 0) == len(content):
+                self._decode(content, "", f"msg{index}")  # the usual: one whole packet
+                return
             self.first = index
         self.buffer += content
         if self.mqtt == _MAYBE:
