@@ -22,7 +22,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from socketio import packet as sio
 
-from analyzer.decode import framing
+from analyzer.decode import engineio, framing
 from analyzer.detect import Detector
 from tests.support.decode import by_path, decoded, flow, message, values
 from tests.support.framing import paho_session, socketio_message, split_packets
@@ -86,12 +86,12 @@ def test_socketio_polling_bodies_of_both_engineio_versions() -> None:
 
 @pytest.mark.parametrize("text", ["42", "4", "123", "42xyz", "45-[1]", "7", "4x[1]"])
 def test_short_or_malformed_packets_are_not_socketio(text: str) -> None:
-    assert framing.socketio(text) is None
+    assert engineio.socketio(text) is None
 
 
 @pytest.mark.parametrize("text", ["2", "3probe", "40", "41", "6"])
 def test_control_packets_carry_nothing(text: str) -> None:
-    assert framing.socketio(text) == []
+    assert engineio.socketio(text) == []
     fields, _ = decoded(flow(), [message(text)])
     assert [f for f in fields if f.location == "websocket"] == []
     fields, _ = decoded(flow(text.encode(), "application/json"))  # a body: a JSON number

@@ -320,6 +320,8 @@ def _text(
     if framed.text_frames(walker, text, location, prefix, chain, depth):
         return True
     stripped = text.strip()
+    if not stripped:
+        return True  # whitespace only: a heart-beat (STOMP's "\n"), nothing sent
     pairs = delimited_pairs(stripped)
     if pairs is not None:  # name:王芳;city:成都: each value a field under its key
         walker.pairs(pairs, location, prefix, join(chain, "pairs"), depth + 1)

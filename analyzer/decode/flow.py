@@ -6,9 +6,10 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
-from analyzer.decode.body import decode_body, decode_payload
+from analyzer.decode.body import decode_body
 from analyzer.decode.charset import unescape_stored, unquote_text
 from analyzer.decode.fields import Budget, Field, Limits, join
+from analyzer.decode.stream import ClientStream
 from analyzer.decode.walker import Walker
 
 # Headers that describe the transport, never the phone: skipped to save time.
@@ -72,7 +73,7 @@ def decode_flow(
                 getattr(flow, "request_content_encoding", None),
                 truncated=bool(getattr(flow, "request_body_truncated", False)),
             )
-        _messages(walker, messages, headers)
+        _messages(walker, messages, headers, getattr(flow, "url", None) or "")
     except RecursionError:
         budget.note("structure nested too deeply: decoding stopped")
     except Exception as error:
@@ -158,27 +159,28 @@ def _subprotocols(headers: list[Any]) -> frozenset[str]:
     return frozenset(offered)
 
 
-def _messages(walker: Walker, messages: Iterable[Any], headers: list[Any]) -> None:
+def _messages(walker: Walker, messages: Iterable[Any], headers: list[Any], url: str) -> None:
     limit = walker.budget.limits.max_messages
     index = 0
+    stream: ClientStream | None = None  # framings that span messages need their order
     for message in messages:
         if not getattr(message, "from_client", False):
             continue
-        if not index:
+        if stream is None:
             walker.subprotocols = _subprotocols(headers)
+            stream = ClientStream(walker, url, walker.subprotocols)
         if index >= limit:
             walker.budget.note(f"more than {limit} WebSocket messages: the rest skipped")
             break
         content = getattr(message, "content", None) or b""
         if isinstance(content, str):
             content = content.encode("utf-8")
-        content_type = "text/plain" if getattr(message, "is_text", False) else ""
-        decode_payload(
-            walker, bytes(content), content_type, "websocket", f"msg{index}", "websocket", 0
-        )
+        stream.message(index, bytes(content), bool(getattr(message, "is_text", False)))
         index += 1
         if walker.budget.exhausted:
             break
+    if stream is not None and not walker.budget.exhausted:
+        stream.close()
 
 
 __all__ = ["Field", "Limits", "decode_body", "decode_flow"]

@@ -1,23 +1,30 @@
-"""Emitting what framings wrap: JSON behind Socket.IO, SignalR, XSSI and JSONP frames, STOMP
-frames, MQTT packets, gRPC frames. The parsers are in :mod:`analyzer.decode.framing` and
-:mod:`analyzer.decode.mqtt`; payloads go back to :func:`analyzer.decode.body.decode_payload`.
+"""Emitting what framings wrap: JSON behind Socket.IO, SignalR, XSSI and JSONP frames, SockJS and
+STOMP frames, MQTT packets, gRPC frames. The parsers are in :mod:`analyzer.decode.framing`,
+:mod:`analyzer.decode.engineio` and :mod:`analyzer.decode.mqtt`; payloads go back to
+:func:`analyzer.decode.body.decode_payload`.
 """
 
 from __future__ import annotations
 
-from analyzer.decode import body, framing, mqtt
+import re
+
+from analyzer.decode import body, engineio, framing, mqtt
 from analyzer.decode.blobs import TOO_DEEP, json_value
 from analyzer.decode.content import DecodeError, decompress, sniff_coding
 from analyzer.decode.fields import join
 from analyzer.decode.protobuf import looks_like_protobuf, parse_message
 from analyzer.decode.walker import Walker
 
+# A JSON array whose first string starts with a STOMP command line (``["SEND\ndest...``).
+_STOMP_IN_ARRAY = re.compile(r'\[\s*"(?:\\[rn])*[A-Z]{3,11}\\[rn]')
+
 
 def binary_frames(
     walker: Walker, data: bytes, location: str, prefix: str, chain: str, depth: int
 ) -> bool:
-    """gRPC frames (their exact lengths are the signature) and MQTT packets (where the flow
-    offered the ``mqtt`` subprotocol or sent a CONNECT). True when one of them read ``data``."""
+    """gRPC frames (their exact lengths are the signature), Engine.IO v3 binary polling bodies,
+    and MQTT packets (where the flow offered the ``mqtt`` subprotocol or sent a CONNECT). True
+    when one of them read ``data``."""
     first = data[0]
     frames = framing.grpc_frames(data) if first in (0, 1, 0x80) else None
     # Undeclared, the frames must prove themselves: all whole, each a protobuf message, JSON,
@@ -33,6 +40,9 @@ def binary_frames(
     ):
         json_payload = all(frame[:1] in (b"{", b"[") for flags, frame in frames if not flags & 1)
         _grpc_frames(walker, frames, "grpc", json_payload, location, prefix, chain, depth)
+        return True
+    if first < 2 and (packets := engineio.binary_payload(data)) is not None:
+        socketio_packets(walker, packets, location, prefix, join(chain, "socketio"), depth)
         return True
     if first < 0x10 or first >= 0xF0:
         return False  # no MQTT packet type
@@ -54,13 +64,20 @@ def text_frames(
     """JSON behind a frame prefix or in a wrapper (see :mod:`analyzer.decode.framing`)."""
     first = text[:1]
     if first.isdigit():
-        packets = framing.socketio(text)
+        packets = engineio.socketio(text)
         # Control packets alone ("2", "3probe", "40"): Engine.IO's in a WebSocket, a number
         # in a body.
         if packets is not None and (packets or location == "websocket"):
-            _socketio(walker, packets, location, prefix, join(chain, "socketio"), depth)
+            socketio_packets(walker, packets, location, prefix, join(chain, "socketio"), depth)
             return True
         return False
+    if first and first in "[amch" and (messages := _sockjs(text, location)) is not None:
+        step = join(chain, "sockjs")
+        for index, item in enumerate(messages):
+            sub = indexed(prefix, index, len(messages))
+            data = item.encode("utf-8", "surrogatepass")
+            body.decode_payload(walker, data, "text/plain", location, sub, step, depth + 1)
+        return True
     if first == "{" and "\x1e" in text:
         records = framing.signalr(text)
         if records is not None:
@@ -96,19 +113,73 @@ def _json(
     walker.walk(parsed, location, prefix, key, join(chain, "json"), depth)
 
 
-def _socketio(
+def _sockjs(text: str, location: str) -> list[str] | None:
+    """The messages of a SockJS frame worth naming so. A client's array of strings is claimed
+    where one string is a STOMP frame, or, in a WebSocket message, where all are JSON texts or
+    heart-beats; a plain JSON array of other strings is left to the JSON reader."""
+    if text[:1] != "[":
+        if location != "websocket" and text in ("o", "h"):
+            return None
+        return framing.sockjs(text)
+    # JSON arrays are common bodies: parsed twice only where they may be SockJS.
+    if not (location == "websocket" and text[:2] == '["') and not _STOMP_IN_ARRAY.match(text):
+        return None
+    messages = framing.sockjs(text)
+    if not messages:
+        return None
+    stomp = [item[:1].isupper() and framing.stomp(item.encode()) is not None for item in messages]
+    if any(stomp):
+        return messages
+    if location == "websocket" and all(
+        item.strip()[:1] in ("{", "[") or not item.strip() for item in messages
+    ):
+        parsed = [json_value(item) for item in messages if item.strip()]
+        if parsed and all(value is not None and value is not TOO_DEEP for value in parsed):
+            return [item for item in messages if item.strip()]
+    return None
+
+
+def socketio_packets(
     walker: Walker,
-    packets: list[framing.Packet],
+    packets: list[engineio.Packet],
     location: str,
     prefix: str,
     chain: str,
     depth: int,
 ) -> None:
-    carrying = [packet for packet in packets if packet.payload]
+    """Emit Socket.IO packets: JSON arguments named by their event; a binary packet (an
+    attachment in a polling body) decoded where its event's placeholder is."""
+    carrying = [packet for packet in packets if packet.payload or packet.data]
+    expected: list[str] = []  # where the next attachments belong
     for index, packet in enumerate(carrying):
         sub = indexed(prefix, index, len(carrying))
+        if packet.kind == "binary":
+            target = expected.pop(0) if expected else sub
+            body.decode_payload(walker, packet.data, "", location, target, chain, depth + 1)
+            continue
+        if expected:
+            walker.budget.note(f"{location} {sub}: Socket.IO attachments announced, not sent")
+            expected = []
         # Event arguments are named by their event ("register"), for the name rules' context.
         _json(walker, packet.payload, location, sub, packet.event, chain, depth + 1)
+        if packet.attachments:
+            expected = attachment_paths(packet, sub)
+    # A WebSocket sends attachments as messages of their own: see analyzer.decode.stream.
+    if expected and location != "websocket":
+        walker.budget.note(f"{location} {prefix}".rstrip() + ": Socket.IO attachments not sent")
+
+
+def attachment_paths(packet: engineio.Packet, prefix: str) -> list[str]:
+    """The paths where the attachments of a binary event or ack belong, in order: each
+    placeholder's path under ``prefix`` (``msg4.1.photo``), ``<prefix>.attachmentN`` where
+    the JSON names none."""
+    count = min(packet.attachments, engineio.MAX_PLACEHOLDERS)
+    spots = engineio.placeholders(packet.payload)
+    paths = []
+    for num in range(count):
+        path = spots.get(num, f"attachment{num}")
+        paths.append(f"{prefix}.{path}" if prefix else path)
+    return paths
 
 
 def stomp_frames(

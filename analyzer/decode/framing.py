@@ -4,11 +4,12 @@ Pure parsers, each returning None where its framing does not fit exactly (so tha
 tries the next), for :mod:`analyzer.decode.body` to emit. Each names its framing as a step of
 the encoding chain (``websocket>socketio>json``):
 
-- ``socketio``: Engine.IO / Socket.IO packets (https://socket.io/docs/v4/socket-io-protocol/,
-  https://socket.io/docs/v4/engine-io-protocol/): an Engine.IO type digit (4 = message), a
-  Socket.IO type digit (2 event, 3 ack, 5/6 binary event/ack with ``<n>-`` attachments, 0
-  connect with an auth object), an optional ``/namespace,`` and ack id, then JSON; polling
-  bodies join packets with U+001E (v4) or prefix each with ``<length>:`` (v3).
+- ``socketio``: Engine.IO / Socket.IO packets (v3 and v4, WebSocket messages and polling
+  bodies), in :mod:`analyzer.decode.engineio`.
+- ``sockjs``: SockJS frames (https://github.com/sockjs/sockjs-protocol, version 0.3.3): a client
+  sends a JSON array of strings, a server ``o`` (open), ``h`` (heart-beat), ``a[...]`` (array of
+  messages), ``m"..."`` (one message), ``c[code,"reason"]`` (close); each string is a message of
+  the protocol above it, usually a STOMP frame (Spring) or JSON (Vert.x event bus).
 - ``signalr``: JSON hub protocol records, each ended by U+001E (ASP.NET Core SignalR,
   https://github.com/dotnet/aspnetcore/blob/main/src/SignalR/docs/specs/HubProtocol.md).
 - ``xssi``: anti-hijacking guards before JSON: ``)]}'``, ``while(1);``, ``for(;;);``.
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 from typing import NamedTuple
 
@@ -43,8 +45,7 @@ _JSONP = re.compile(
     r"(?:typeof\s+[A-Za-z_$][\w$.]{0,99}\s*={2,3}\s*['\"]function['\"]\s*&&\s*)?"
     r"([A-Za-z_$][\w$]{0,99}(?:\.[A-Za-z_$][\w$]{0,99}){0,9})\s*\("
 )
-_SOCKETIO = re.compile(r"([0-6])(?:(\d{1,6})-)?(?:(/[^,\[{]{0,200}),)?(\d{0,18})")
-_EIO3_LENGTH = re.compile(r"(\d{1,9}):")
+_SOCKJS_CONTROL = frozenset({"o", "h"})
 _STOMP_COMMANDS = frozenset(
     {
         b"CONNECT",
@@ -66,15 +67,6 @@ _STOMP_COMMANDS = frozenset(
 )
 _STOMP_ESCAPES = {"\\r": "\r", "\\n": "\n", "\\c": ":", "\\\\": "\\"}
 _STOMP_ESCAPE = re.compile(r"\\[rnc\\]")
-
-
-class Packet(NamedTuple):
-    """One Socket.IO packet: its JSON text (may be "") and what names it."""
-
-    kind: str  # "event", "ack", "connect", "control"
-    event: str  # the event name of an event packet ("" otherwise)
-    namespace: str
-    payload: str
 
 
 class Frame(NamedTuple):
@@ -105,75 +97,6 @@ def jsonp(text: str) -> tuple[str, str] | None:
     return match.group(1), f"[{inner}]"
 
 
-def socketio(text: str) -> list[Packet] | None:
-    """The Socket.IO packets that carry JSON in a WebSocket message or polling body; ``[]``
-    where all are control packets (ping "2", pong "3probe", connect "40"); None where ``text``
-    is no Engine.IO payload."""
-    if not text[:1].isdigit():
-        return None
-    records: list[str] | None
-    if "\x1e" in text:
-        records = [record for record in text.split("\x1e") if record]
-    elif _EIO3_LENGTH.match(text):
-        records = _eio3_records(text)
-    else:
-        records = [text]
-    if records is None or len(records) > MAX_FRAMES:
-        return None
-    packets = []
-    for record in records:
-        packet = _engineio_packet(record)
-        if packet is None:
-            return None
-        packets.append(packet)
-    return [packet for packet in packets if packet.payload]
-
-
-def _eio3_records(text: str) -> list[str] | None:
-    records, pos = [], 0
-    while pos < len(text):
-        match = _EIO3_LENGTH.match(text, pos)
-        if match is None:
-            return None
-        size = int(match.group(1))
-        start = match.end()
-        if start + size > len(text) or size == 0:
-            return None
-        records.append(text[start : start + size])
-        pos = start + size
-    return records
-
-
-def _engineio_packet(record: str) -> Packet | None:
-    kind = record[:1]
-    if kind in ("2", "3", "5", "6", "1"):  # ping, pong (+ "probe"), upgrade, noop, close
-        return Packet("control", "", "", "") if record[1:] in ("", "probe") else None
-    if kind != "4":
-        return None
-    match = _SOCKETIO.match(record, 1)
-    if match is None:
-        return None
-    sio_type, _attachments, namespace, _ack = match.groups()
-    payload = record[match.end() :]
-    if payload and payload[0] not in "[{":
-        return None
-    if sio_type in ("2", "5"):
-        if not payload.startswith("["):
-            return None
-        event = _event_name(payload)
-        return Packet("event", event, namespace or "", payload)
-    if sio_type in ("3", "6"):
-        return Packet("ack", "", namespace or "", payload) if payload[:1] in ("[", "") else None
-    if sio_type in ("0", "4"):
-        return Packet("connect", "", namespace or "", payload)
-    return Packet("control", "", namespace or "", "") if not payload else None  # 1: disconnect
-
-
-def _event_name(payload: str) -> str:
-    match = re.match(r'\[\s*"([^"\\]{1,100})"', payload)
-    return match.group(1) if match else ""
-
-
 def signalr(text: str) -> list[str] | None:
     """The records of a SignalR JSON hub message (each ends with U+001E), else None."""
     if not text.endswith("\x1e") or text[:1] != "{":
@@ -182,6 +105,40 @@ def signalr(text: str) -> list[str] | None:
     if not records or len(records) > MAX_FRAMES or any(r.lstrip()[:1] != "{" for r in records):
         return None
     return records
+
+
+def sockjs(text: str) -> list[str] | None:
+    """The messages of a SockJS frame (see the module text): the strings of a client's array or
+    of a server's ``a``/``m`` frame, the reason of a ``c`` frame, ``[]`` for ``o`` and ``h``;
+    None unless ``text`` is exactly one such frame."""
+    if text in _SOCKJS_CONTROL:
+        return []
+    first = text[:1]
+    if first == "[" or (first == "a" and text[1:2] == "["):
+        parsed = _json_or_none(text if first == "[" else text[1:])
+        if isinstance(parsed, list) and parsed and all(type(item) is str for item in parsed):
+            return parsed[:MAX_FRAMES]
+        return None
+    if first == "m" and text[1:2] == '"':
+        parsed = _json_or_none(text[1:])
+        return [parsed] if isinstance(parsed, str) else None
+    if first == "c" and text[1:2] == "[":
+        parsed = _json_or_none(text[1:])
+        if (
+            isinstance(parsed, list)
+            and len(parsed) == 2
+            and type(parsed[0]) is int
+            and type(parsed[1]) is str
+        ):
+            return [parsed[1]] if parsed[1] else []
+    return None
+
+
+def _json_or_none(text: str) -> object:
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
 
 
 def stomp(data: bytes) -> list[Frame] | None:

@@ -52,6 +52,47 @@ def mqtt_level(data: bytes) -> int | None:
     return data[pos]
 
 
+# The first byte of each packet a client sends: type and the flags the specification fixes
+# (MQTT 3.1.1 section 2.2.2; PUBLISH takes any flags but QoS 3).
+_CLIENT_FIRST_BYTES = frozenset(
+    {0x10, 0x40, 0x50, 0x62, 0x70, 0x82, 0xA2, 0xC0, 0xE0, 0xF0}
+    | {0x30 | flags for flags in range(16) if (flags >> 1) & 3 != 3}
+)
+_PROTOCOL_NAMES = (b"\x00\x04MQTT", b"\x00\x06MQIsdp")
+
+
+def packet_end(data: bytes | bytearray, pos: int) -> int | None:
+    """Where the client packet that starts at ``pos`` ends (may lie beyond ``data``: the packet
+    continues in later messages); None while its fixed header is incomplete; -1 where no
+    client packet starts at ``pos`` (a type or flags a client never sends, a remaining length
+    over 4 bytes)."""
+    if data[pos] not in _CLIENT_FIRST_BYTES:
+        return -1
+    length, body_start = _remaining_length(data, pos + 1)
+    if length is None:
+        return None if body_start - pos - 1 < 4 else -1
+    return body_start + length
+
+
+def connect_prefix(data: bytes | bytearray) -> bool | None:
+    """True where ``data`` starts with a whole CONNECT packet, None while what it holds may
+    still become one (a client may send the CONNECT in pieces), False where it cannot."""
+    if data[:1] != b"\x10":
+        return False
+    end = packet_end(data, 0)
+    if end == -1:
+        return False
+    if end is None:
+        return None
+    _, body_start = _remaining_length(data, 1)
+    head = bytes(data[body_start : min(end, body_start + 8)])
+    if not any(name[: len(head)] == head[: len(name)] for name in _PROTOCOL_NAMES):
+        return False
+    if end > len(data):
+        return None
+    return _mqtt_connect(bytes(data[body_start:end])) is not None
+
+
 def mqtt(data: bytes, level: int | None) -> list[MqttPacket] | None:
     """The client packets in ``data`` (one WebSocket message may hold several), read for the
     protocol ``level`` (from the flow's CONNECT; 4 when unknown). None unless the packets'

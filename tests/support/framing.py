@@ -79,3 +79,36 @@ def split_packets(data: bytes) -> list[bytes]:
         out.append(data[pos : cursor + size])
         pos = cursor + size
     return out
+
+
+def eio3_text_payload(packets: list[str], unit: str = "utf-16") -> str:
+    """An Engine.IO v3 polling body, each packet prefixed by its length counted in ``unit``:
+    "utf-16" (JavaScript's String.length, engine.io-parser 2.x), "codepoint" (Python's len,
+    python-engineio 3.x), "utf-8" (bytes), or "utf-8-twice" (Socket.IO 1.x: each packet
+    UTF-8 encoded first, lengths counting those bytes, the body then encoded once more)."""
+    out = []
+    for packet in packets:
+        if unit == "utf-16":
+            out.append(f"{len(packet.encode('utf-16-le')) // 2}:{packet}")
+        elif unit == "codepoint":
+            out.append(f"{len(packet)}:{packet}")
+        elif unit == "utf-8":
+            out.append(f"{len(packet.encode())}:{packet}")
+        else:
+            twice = packet.encode().decode("latin-1")
+            out.append(f"{len(twice)}:{twice}")
+    return "".join(out)
+
+
+def eio3_binary_payload(packets: list[str | bytes]) -> bytes:
+    """An Engine.IO v3 binary polling body (XHR2), as engine.io-parser 2.x's
+    ``encodePayloadAsBinary`` writes it: 0 (text) or 1 (binary), the length one byte per decimal
+    digit, 255, then the packet (text as UTF-8; binary after its type byte 4)."""
+    out = bytearray()
+    for packet in packets:
+        data = packet.encode() if isinstance(packet, str) else b"\x04" + packet
+        out.append(0 if isinstance(packet, str) else 1)
+        out.extend(int(digit) for digit in str(len(data)))
+        out.append(255)
+        out.extend(data)
+    return bytes(out)
