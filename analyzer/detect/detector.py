@@ -21,6 +21,7 @@ from analyzer.detect.names import (
     key_name_candidates,
     resolve_context,
 )
+from analyzer.detect.pairs import named_fields
 from analyzer.detect.patterns import pattern_candidates
 from analyzer.profile import Profile
 
@@ -92,6 +93,7 @@ class Detector:
         # Name and format rules skip raw fields (whole texts); picked out in C.
         raw = list(map(_RAW, fields))
         structured = list(compress(fields, map(not_, raw))) if any(raw) else fields
+        structured = named_fields(structured)  # name-value pairs: named by their data
         candidates = resolve_context(
             key_name_candidates(structured) + pattern_candidates(structured)
         )
