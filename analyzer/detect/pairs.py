@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from operator import itemgetter
 
 from analyzer.decode.fields import Field
 
@@ -36,6 +37,7 @@ VALUE_KEYS = frozenset(
 NAME_KEYS = ("key", "name", "k")
 _NAME = re.compile(r"[$@]?[A-Za-z_][\w.\-:/$]{0,63}")
 _SEPARATORS = re.compile(r"[.\-:/]+")
+_KEY = itemgetter(2)  # Field.key, read in C
 
 
 def named_fields(fields: Sequence[Field]) -> list[Field]:
@@ -43,7 +45,7 @@ def named_fields(fields: Sequence[Field]) -> list[Field]:
     word of the pair's name (``identifier`` for ``device.model.identifier``), ``parent`` the word
     before it (``model``), or the wrapper's own name (``$displayName`` -> ``displayName``). Other
     fields are returned as they are, in order."""
-    if not any(field.key in VALUE_KEYS for field in fields):
+    if VALUE_KEYS.isdisjoint(map(_KEY, fields)):  # most flows: one set operation, in C
         return list(fields)
     by_path = {field.path: field for field in fields if field.key in NAME_KEYS}
     out = []
