@@ -97,15 +97,22 @@ class Detector:
         candidates = resolve_context(
             key_name_candidates(structured) + pattern_candidates(structured)
         )
-        # A field whose name explains it is not also reported as a pattern (a BSSID is no MAC).
-        named = {(c.field.location, c.field.path) for c in candidates if c.method == "key-name"}
+        # A field whose name explains it is not also reported as a pattern (a BSSID is no MAC),
+        # unless the pattern is a part of it that the name does not explain (the model in a
+        # "device_ver" of "SM-G991B-Android-13").
+        named: dict[tuple[str, str], set[str]] = {}
+        for c in candidates:
+            if c.method == "key-name":
+                named.setdefault((c.field.location, c.field.path), set()).add(c.prop)
         others = []
         seen: set[tuple[str, ...]] = set()
         for candidate in candidates:
             field = candidate.field
             place = (field.location, field.path)
             if (candidate.prop, *place) in covered or (
-                candidate.method == "pattern" and place in named
+                candidate.method == "pattern"
+                and place in named
+                and (candidate.prop in named[place] or _whole_value(candidate))
             ):
                 continue
             # Fold repeats (500 events each naming the model) before building findings.
@@ -213,6 +220,10 @@ def _finding(flow_id: int | None, candidate: Candidate) -> Finding:
         explanation=candidate.explanation,
         placeholder=candidate.placeholder,
     )
+
+
+def _whole_value(candidate: Candidate) -> bool:
+    return candidate.end - candidate.start >= len(candidate.field.value.strip())
 
 
 def _unique(findings: list[Finding]) -> list[Finding]:
