@@ -448,3 +448,22 @@ def test_short_known_values_in_positional_device_records(
     carriers = {f.path.rpartition(".")[2] for f in findings if f.property == "carrier"}
     assert carriers == expected
     assert not any(f.property == "osVersion" for f in findings)  # bare numbers stay unread
+
+
+def test_a_record_shown_to_be_the_device_by_patterns_alone() -> None:
+    # The profile knows only the carrier; the array's locale and IANA zone are telling forms.
+    detector = Detector(profile_from_dict({"device": {"name": "t"}, "known": {"carrier": "KT"}}))
+    record = ["a2", "com.example.mart", "ko_KR", "KT", "Asia/Seoul"]
+    findings = known(detector.detect(json_flow({"ext": record})))
+    assert [(f.property, f.path) for f in findings] == [("carrier", "ext.3")]
+    lone = known(detector.detect(json_flow({"ext": ["KT", "ko_KR", "x"]})))
+    assert lone == []
+
+
+def test_a_short_name_decomposed_is_still_only_a_whole_field() -> None:
+    detector = Detector(
+        profile_from_dict({"device": {"name": "t"}, "known": {"deviceName": "지수"}})
+    )
+    sent = unicodedata.normalize("NFD", "지수")
+    body = {"a": sent, "b": sent + unicodedata.normalize("NFD", "네 집"), "c": "x" + sent}
+    assert [f.path for f in known(detector.detect(json_flow(body)))] == ["a"]

@@ -100,6 +100,9 @@ class KnownValueMatcher:
             )
         )
         self._memo: ValueMemo[Variant] = ValueMemo(self._scan)
+        # Short values of the last flow matched that sit in positional arrays not (yet) known to
+        # describe the device: the detector settles them with its pattern findings.
+        self.record_members: list[Hit] = []
 
     def match(self, fields: Sequence[Field]) -> list[Hit]:
         """Hits in ``fields``, in field order.
@@ -124,9 +127,13 @@ class KnownValueMatcher:
                     hits.append(hit)
                 elif _record_member(variant, field):
                     unnamed.append(Hit(variant, field, start, end))
-        if unnamed and (believed := _in_device_records(hits, unnamed)):
-            order = {id(field): index for index, field in enumerate(fields)}
-            hits = sorted(hits + believed, key=lambda hit: order[id(hit.field)])
+        self.record_members = []
+        if unnamed:
+            believed = in_device_records(unnamed, [(hit.field, hit.variant.prop) for hit in hits])
+            if believed:
+                order = {id(field): index for index, field in enumerate(fields)}
+                hits = sorted(hits + believed, key=lambda hit: order[id(hit.field)])
+            self.record_members = [hit for hit in unnamed if hit not in believed]
         return hits
 
     def _scan(self, values: list[str]) -> dict[int, list[Spot]]:
@@ -239,7 +246,7 @@ class KnownValueMatcher:
 def _record_member(variant: Variant, field: Field) -> bool:
     """A short value ("EE", "LTE") that equals a member without a name of a positional array
     (its path ends in an index): believed if the array describes the device
-    (:func:`_in_device_records`). Bare numbers stay out: such arrays hold counts and sizes."""
+    (:func:`in_device_records`). Bare numbers stay out: such arrays hold counts and sizes."""
     return (
         variant.boundary == "whole"
         and not field.raw
@@ -249,23 +256,25 @@ def _record_member(variant: Variant, field: Field) -> bool:
     )
 
 
-def _in_device_records(hits: list[Hit], unnamed: list[Hit]) -> list[Hit]:
+def in_device_records(unnamed: Sequence[Hit], facts: Sequence[tuple[Field, str]]) -> list[Hit]:
     """The ``unnamed`` hits that sit in a positional array (as Facebook's and Snap's ``extinfo``:
-    app version, OS version, model, locale, carrier, time zone by position) where the profile's
-    values of two other properties are found in two other members: the array is then the
-    device's description, and its members are its facts."""
-    props: dict[tuple[str, str], dict[str, str]] = {}  # array -> member path -> property
-    for hit in hits:
-        path = hit.field.path
-        record, _, last = path.rpartition(".")
+    app version, OS version, model, locale, carrier, time zone by position) where ``facts``
+    (``(field, property)`` found by any method: the profile's values, patterns) put two other
+    properties in two other members: the array then describes the device, and its members are
+    its facts."""
+    props: dict[tuple[str, str], dict[str, set[str]]] = {}  # array -> member path -> properties
+    for field, prop in facts:
+        record, _, last = field.path.rpartition(".")
         if last.isdigit():
-            props.setdefault((hit.field.location, record), {})[path] = hit.variant.prop
+            props.setdefault((field.location, record), {}).setdefault(field.path, set()).add(prop)
     out = []
     for hit in unnamed:
         members = props.get((hit.field.location, hit.field.path.rpartition(".")[0]), {})
-        others = {prop for path, prop in members.items() if path != hit.field.path}
+        others = {
+            prop for path, found in members.items() if path != hit.field.path for prop in found
+        }
         others.discard(hit.variant.prop)
-        if len(others) >= 2:
+        if len(others) >= 2 and sum(path != hit.field.path for path in members) >= 2:
             out.append(hit)
     return out
 

@@ -29,6 +29,7 @@ import html
 import json
 import math
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
@@ -143,7 +144,9 @@ def _unique(found: list[Variant]) -> list[Variant]:
 
 def _encoded(prop: str, value: str, spelling: Spelling) -> list[Variant]:
     form, label = spelling
-    kind = strength(form)
+    # A Unicode normal form is as strong as the composed text: decomposed Hangul or jamo make a
+    # 2-syllable name 5 characters long, but no more telling.
+    kind = strength(form if form.isascii() else unicodedata.normalize("NFC", form))
     if kind == "weak" or label.partition(">")[0] in _NAME_PARTS:
         # A first or last name alone ("Anna", "Long") is a common word: as text it counts only
         # under a name for a person's name; its digests count anywhere.
