@@ -208,3 +208,17 @@ def test_a_model_with_its_os_in_one_value(value: str, model: str, system: str) -
 def test_no_combined_model_and_os_in_other_text(value: str) -> None:
     models = {f.value for f in detect({"blob": value}) if f.property == "model"}
     assert models <= {"SM-A536B"}  # a model alone stays a model; nothing else is one
+
+
+@pytest.mark.parametrize(
+    ("value", "system"),
+    [("iPadOS 16.3; iPad", "iPadOS 16.3"), ("Android 12; phone", "Android 12")],
+)
+def test_the_os_first_in_a_short_device_description(value: str, system: str) -> None:
+    found_here = {(f.property, f.value) for f in detect({"bb": value})}
+    assert {("osName", system), ("osVersion", system)} <= found_here
+
+
+@pytest.mark.parametrize("value", ["Android 99; tablet", "Android 12;", "iOS 17 is out; read more"])
+def test_no_os_in_other_descriptions(value: str) -> None:
+    assert not {f.property for f in detect({"bb": value})} & {"osName", "osVersion"}
