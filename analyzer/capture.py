@@ -20,6 +20,7 @@ from addons.recorder import Recorder
 from addons.status import Status
 from analyzer.errors import LeakmapError
 from analyzer.store import Store
+from analyzer.store.db import check_session_name
 
 if TYPE_CHECKING:
     from analyzer.live import LiveView
@@ -140,16 +141,54 @@ def mitmdump_arguments(options: CaptureOptions) -> list[str]:
     return args + list(options.extra)
 
 
+def check_ports_free(options: CaptureOptions) -> None:
+    """Raise LeakmapError naming the port when a mode's TCP or UDP port is already taken, so the
+    researcher reads one line from leakmap rather than mitmproxy's start-up error."""
+    import socket
+
+    for spec in mode_specs(options):
+        mode = ProxyMode.parse(spec)
+        port = mode.listen_port()
+        if not port:
+            continue
+        host = mode.listen_host(options.listen_host)
+        kinds = ("tcp", "udp") if mode.transport_protocol == "both" else (mode.transport_protocol,)
+        for kind in kinds:
+            family = socket.AF_INET6 if ":" in host else socket.AF_INET
+            sock = socket.socket(family, socket.SOCK_STREAM if kind == "tcp" else socket.SOCK_DGRAM)
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as asyncio does
+                sock.bind((host or ("::" if family == socket.AF_INET6 else "0.0.0.0"), port))
+            except OSError as error:
+                where = f"{host}:{port}" if host else f"port {port}"
+                raise LeakmapError(
+                    f"cannot listen on {kind.upper()} {where} for --mode {mode.type_name}: "
+                    f"{error.strerror or error} (another proxy or capture running? "
+                    "choose another with --listen-port)"
+                ) from None
+            finally:
+                sock.close()
+
+
 def run_capture(options: CaptureOptions) -> CaptureResult:
     """Record until Ctrl-C or SIGTERM; returns what was stored.
 
-    Raises LeakmapError for a session name that exists, bad modes, or a proxy that stopped
-    before recording started.
+    Raises LeakmapError, before the proxy starts and with the store untouched, for a bad device
+    profile, a session name that exists, bad modes or a port already in use; and for a proxy
+    that stopped before recording started.
     """
+    from analyzer.profile import load_profile
+
     arguments = mitmdump_arguments(options)  # bad modes fail here, before anything starts
+    profile_text = options.profile_text
+    if options.profile is not None:
+        load_profile(options.profile)
+        profile_text = Path(options.profile).read_text(encoding="utf-8")
+    check_session_name(options.session)
     with Store(options.db) as store:  # fail here, before the proxy starts, on a bad --db
         if store.session_id(options.session) is not None:
             raise LeakmapError(f"session {options.session!r} exists already; choose another name")
+    check_ports_free(options)
 
     recorder, status = Recorder(), Status()
 
@@ -171,18 +210,18 @@ def run_capture(options: CaptureOptions) -> CaptureResult:
     with Store(options.db) as store:
         session = store.session(options.session)
         counts = store.counts(session.id)
+        if profile_text:  # a later report without --profile finds what this one found
+            from analyzer.device.stored import save_session_profile
+
+            save_session_profile(store, options.session, profile_text)
     lost = recorder.lost
     return CaptureResult(options.session, counts["flows"], counts["tls_failures"], lost)
 
 
 def _start_live_view(options: CaptureOptions) -> LiveView:
-    """The live page's process (outside this one: the proxy's loop is never its). A bad
-    profile fails here, before the proxy starts."""
+    """The live page's process (outside this one: the proxy's loop is never its)."""
     from analyzer.live import start_live_view
-    from analyzer.profile import load_profile
 
-    if options.profile is not None:
-        load_profile(options.profile)
     return start_live_view(
         options.db, options.session, profile=options.profile, profile_text=options.profile_text
     )

@@ -362,3 +362,58 @@ def test_terminal_keeps_counters_on_their_own_line_and_connection_lines_behind_v
     assert "Client TLS handshake failed" in text  # warnings are always shown
     assert ("client connect" in text) is verbose
     assert ("server connect" in text) is verbose
+
+
+def test_capture_stores_its_profile_with_the_session(
+    tmp_path: Path, db_url: str, servers: Servers
+) -> None:
+    from analyzer.device.stored import session_profile
+
+    profile = tmp_path / "phone.toml"
+    profile.write_text('[known]\nimei = "490154203237518"\nemail = "a.tester@example.net"\n')
+    capture = start_capture(tmp_path, db_url, servers, "--no-live", "--profile", str(profile))
+    try:
+        result = curl(capture, f"http://{PLAIN_HOST}:{servers.plain_port}/p?imei=490154203237518")
+        assert result.returncode == 0, result.stderr
+    finally:
+        code, output = capture.stop()
+    assert code == 0, output
+    with Store(capture.db) as store:
+        stored = session_profile(store, "e2e")
+    assert stored is not None
+    assert dict(stored.values()) == {"imei": "490154203237518", "email": "a.tester@example.net"}
+
+
+def test_capture_refuses_a_bad_profile_before_anything_starts(tmp_path: Path) -> None:
+    db = tmp_path / "lab.db"
+    profile = tmp_path / "bad.toml"
+    profile.write_text('[known]\nmac = "02:00:00:00:00:01"\n')
+    port = free_port("127.0.0.1")
+    result = subprocess.run(
+        [LEAKMAP, "capture", "--session", "s", "--db", db, "--listen-host", "127.0.0.1",
+         "--listen-port", str(port), "--no-live", "--no-report", "--profile", profile],
+        capture_output=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.decode().strip().count("\n") == 0, result.stderr
+    assert b"unknown property 'mac'" in result.stderr
+    assert not db.exists()  # nothing created, no empty session left behind
+
+
+def test_capture_names_a_port_in_use_in_one_line(tmp_path: Path) -> None:
+    db = tmp_path / "lab.db"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [LEAKMAP, "capture", "--session", "s", "--db", db, "--listen-host", "127.0.0.1",
+             "--listen-port", str(port), "--no-live", "--no-report"],
+            capture_output=True, timeout=60,
+        )  # fmt: skip
+    message = result.stderr.decode().strip()
+    assert result.returncode == 1
+    assert message.count("\n") == 0, message
+    assert f"cannot listen on TCP 127.0.0.1:{port}" in message
+    with Store(str(db)) as store:
+        assert store.sessions() == []

@@ -246,6 +246,8 @@ def test_failed_update_keeps_the_old_file(
     )
     assert code == 1
     assert problem in err and err.count("\n") == 1
+    assert err.startswith(f"leakmap: error: {base}/{name}: "), err  # the URL, not a temp file
+    assert ".leakmap-geo-" not in err
     assert target.read_bytes() == b"old contents"
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".leakmap")) == []
 

@@ -39,6 +39,25 @@ def test_times_as_researchers_write_them(text: str, expected: float) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "start", "expected"),
+    [
+        # a session of an earlier day: the clock time is on that day, not today
+        ("09:00:03", datetime(2027, 1, 2, 8, 30), datetime(2027, 1, 2, 9, 0, 3)),
+        # a capture that ran past midnight: 00:10 is the next day
+        ("00:10", datetime(2027, 1, 2, 23, 50), datetime(2027, 1, 3, 0, 10)),
+        # a time shortly before the start stays on the day (a step begun just before)
+        ("08:29", datetime(2027, 3, 4, 8, 30), datetime(2027, 3, 4, 8, 29)),
+    ],
+)
+def test_clock_times_fall_on_the_sessions_day(
+    text: str, start: datetime, expected: datetime
+) -> None:
+    at = parse_mark_time(text, now=datetime(2027, 3, 9, 12, 0).timestamp(),
+                         session_start=start.timestamp())  # fmt: skip
+    assert at == pytest.approx(expected.timestamp())
+
+
+@pytest.mark.parametrize(
     ("text", "message"),
     [
         ("25:00", "not a time of day"),

@@ -76,11 +76,12 @@ def _database_error(error: BaseException) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Console-script entry point: library errors become one line on stderr and an exit code."""
+    """Console-script entry point: every error becomes one line on stderr and an exit code
+    (1: a problem with the input or the store; 2: the command line itself; 130: Ctrl-C)."""
     _register()
     argv = _optional_values(list(sys.argv[1:] if argv is None else argv))
     try:
-        app(args=argv, standalone_mode=True)
+        result = app(args=argv, prog_name="leakmap", standalone_mode=False)
     except LeakmapError as error:
         typer.echo(f"leakmap: error: {error}", err=True)
         return error.exit_code
@@ -90,11 +91,36 @@ def main(argv: list[str] | None = None) -> int:
         typer.echo("leakmap: interrupted", err=True)
         return 130
     except Exception as error:
+        if (code := _command_line_error(error)) is not None:
+            return code
         if (message := _database_error(error)) is None:
             raise
         typer.echo(f"leakmap: error: database: {message}", err=True)
         return 1
-    return 0
+    return result if isinstance(result, int) and not isinstance(result, bool) else 0
+
+
+def _command_line_error(error: Exception) -> int | None:
+    """Click's usage errors (missing option, bad value, unknown command) as one line naming the
+    command's --help, instead of Click's usage block; ``leakmap`` alone prints the help. Returns
+    the exit code, or None for an error that is not Click's. Matched by class name: Typer
+    vendors Click in newer versions and depends on it in older ones."""
+    names = {cls.__name__ for cls in type(error).__mro__}
+    if "NoArgsIsHelpError" in names:
+        typer.echo(error.format_message())  # type: ignore[attr-defined]
+        return 0
+    if "Abort" in names:
+        typer.echo("leakmap: aborted", err=True)
+        return 1
+    if "ClickException" not in names:
+        return None
+    message = " ".join(error.format_message().split()).removesuffix(".")  # type: ignore[attr-defined]
+    message = message.replace("Value error, ", "")  # Typer's Pydantic wording
+    message = message[:1].lower() + message[1:] if message[1:2].islower() else message
+    ctx = getattr(error, "ctx", None)
+    hint = f" (see: {ctx.command_path} --help)" if ctx is not None else ""
+    typer.echo(f"leakmap: error: {message}{hint}", err=True)
+    return int(getattr(error, "exit_code", 2))
 
 
 def _optional_values(argv: list[str]) -> list[str]:

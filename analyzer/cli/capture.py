@@ -159,14 +159,8 @@ def capture(
             adb, listen_port, mitmproxy_args or [], read_profile=auto_profile, say=say
         ) as phone:
             options.device = options.device or phone.model or phone.serial
-            options.profile_text = phone.profile_text  # for the live page
+            options.profile_text = phone.profile_text  # for the live page and the session
             result = run_capture(options)
-            if phone.profile_text:
-                from analyzer.device.stored import save_session_profile
-                from analyzer.store import Store
-
-                with Store(db) as store:
-                    save_session_profile(store, session, phone.profile_text)
         if auto_profile:
             profile = None  # the report uses the profile stored with the session
     typer.echo(

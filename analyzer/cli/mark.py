@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -22,14 +22,18 @@ _UNIX = re.compile(r"\d{1,12}(\.\d{1,9})?")
 _CLOCK = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2})(\.\d{1,6})?)?")
 
 
-def parse_mark_time(text: str, now: float | None = None) -> float:
+def parse_mark_time(
+    text: str, now: float | None = None, session_start: float | None = None
+) -> float:
     """A step's start as UNIX epoch seconds, from what a researcher types.
 
-    Accepted: UNIX seconds (``1732871000`` or ``1732871000.25``); a clock time today, local
-    time (``14:03``, ``14:03:12``, ``14:03:12.5``); ISO 8601 (``2024-11-29T14:03:12``, with
-    ``Z`` or an offset; without one, local time). Raises LeakmapError (one line) for anything
-    else, for a time before 2000 and for one more than a minute after ``now`` (default: the
-    current time).
+    Accepted: UNIX seconds (``1732871000`` or ``1732871000.25``); a clock time, local time
+    (``14:03``, ``14:03:12``, ``14:03:12.5``) on the day the session started (``session_start``,
+    epoch seconds; the next day when it falls more than 12 hours before the start: a capture
+    that ran past midnight), or today for a session without a start; ISO 8601
+    (``2024-11-29T14:03:12``, with ``Z`` or an offset; without one, local time). Raises
+    LeakmapError (one line) for anything else, for a time before 2000 and for one more than a
+    minute after ``now`` (default: the current time).
     """
     now = time.time() if now is None else now
     raw = text.strip()
@@ -41,9 +45,11 @@ def parse_mark_time(text: str, now: float | None = None) -> float:
         fraction = float(match[4] or 0)
         if hour > 23 or minute > 59 or second > 59:
             raise LeakmapError(f"--at {raw!r}: not a time of day (HH:MM or HH:MM:SS)")
-        today = date.fromtimestamp(now)
-        moment = datetime(today.year, today.month, today.day, hour, minute, second)
+        day = date.fromtimestamp(now if session_start is None else session_start)
+        moment = datetime(day.year, day.month, day.day, hour, minute, second)
         at = moment.timestamp() + fraction
+        if session_start is not None and session_start - at > 12 * 3600:
+            at = (moment + timedelta(days=1)).timestamp() + fraction
     else:
         try:
             moment = datetime.fromisoformat(raw)
@@ -77,8 +83,8 @@ def mark_command(
             "--at",
             metavar="TIME",
             help="When the step started, for a mark set afterwards (from notes or a screen "
-            "recording): ISO 8601, HH:MM[:SS] today (local time), or UNIX seconds. "
-            "Default: now.",
+            "recording): ISO 8601, HH:MM[:SS] (local time, on the day the session started), "
+            "or UNIX seconds. Default: now.",
         ),
     ] = None,
     list_marks: Annotated[
@@ -100,9 +106,9 @@ def mark_command(
         fail("--list takes no LABEL and no --at", 2)
     if not list_marks and label is None:
         fail('give the step that starts (leakmap mark SESSION "consent refused"), or --list', 2)
-    when = parse_mark_time(at) if at is not None else None
     with Store(db, create=False) as store:
         info = store.session(session)
+        when = parse_mark_time(at, session_start=info.started_at) if at is not None else None
         if list_marks:
             _print_marks(marks(store, info.id))
             return

@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from analyzer.cli import app
 from analyzer.cli.common import DB_DEFAULT, DbOption
+
+if TYPE_CHECKING:
+    from analyzer.store.catalog import SessionInfo
 
 
 @app.command("sessions")
@@ -22,10 +25,12 @@ def sessions_command(
 
     Example: leakmap sessions --db lab.db --json
     """
-    from analyzer.store import Store
+    found = _quick_sessions(db)
+    if found is None:
+        from analyzer.store import Store
 
-    with Store(db, create=False) as store:
-        found = store.sessions()
+        with Store(db, create=False) as store:
+            found = store.sessions()
     if as_json:
         typer.echo(json.dumps([s.as_dict() for s in found], indent=2))
         return
@@ -42,6 +47,16 @@ def sessions_command(
             _printable(v) for v in (s.name, s.app or "-", s.app_version or "-", s.device or "-")
         )
         typer.echo(f"{name:<28} {app:<18} {version:<10} {device:<16} {started:<16} {s.flows:>7}")
+
+
+def _quick_sessions(db: str) -> list[SessionInfo] | None:
+    """The SQLite store's sessions without SQLAlchemy (see :mod:`analyzer.store.catalog`), or
+    None where the full store must open the database (URLs, missing files, old schemas)."""
+    if "://" in db:
+        return None
+    from analyzer.store.catalog import read_sessions_sqlite
+
+    return read_sessions_sqlite(Path(db).expanduser().resolve())
 
 
 def _printable(text: str) -> str:

@@ -60,8 +60,15 @@ def update_database(
         work = Path(tmp)
         download = work / "download"
         _download(url, download, timeout=timeout, max_bytes=max_bytes)
-        candidate = _unpack(download, work, role, max_bytes)
-        database = GeoDatabase(candidate, role)
+        try:
+            candidate = _unpack(download, work, role, max_bytes)
+            database = GeoDatabase(candidate, role)
+        except LeakmapError as error:
+            # The checks name the temporary file (and --geoip-db); the researcher gave a URL.
+            reason = str(error).partition(": ")[2] or str(error)
+            for path in sorted(work.rglob("*"), key=lambda p: -len(str(p))):
+                reason = reason.replace(str(path), path.name)
+            raise LeakmapError(f"{url}: {reason}") from None
         database.close()
         candidate.chmod(0o644)
         os.replace(candidate, target)

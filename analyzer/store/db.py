@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import os
 import time
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from analyzer import __version__
 from analyzer.errors import LeakmapError
 from analyzer.store import records as rec
+from analyzer.store.catalog import SESSIONS_SQL, SessionInfo, session_info
 from analyzer.store.models import Connection, Flow, Mark, Session, TlsFailure, WebSocketMessage
 from analyzer.store.schema import SQLITE_BEGIN, ensure_schema
 
@@ -52,25 +53,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def _sqlite_begin(conn: DbConnection) -> None:
     conn.exec_driver_sql(conn.info.pop(SQLITE_BEGIN, "BEGIN"))
-
-
-@dataclass(frozen=True, slots=True)
-class SessionInfo:
-    id: int
-    name: str
-    app: str | None
-    app_version: str | None
-    device: str | None
-    platform: str | None
-    mode: str | None
-    started_at: float | None
-    ended_at: float | None
-    tool_version: str | None
-    notes: str | None
-    flows: int = 0
-
-    def as_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__slots__}
 
 
 class Store:
@@ -135,8 +117,7 @@ class Store:
         connection: DbConnection | None = None,
     ) -> int:
         """Insert a session; a name that exists already is an error (sessions are never merged)."""
-        if not name or len(name) > 200:
-            raise LeakmapError("a session name must have 1 to 200 characters")
+        check_session_name(name)
         values = {
             "name": name,
             "app": app,
@@ -175,18 +156,9 @@ class Store:
             conn.execute(delete(Session).where(Session.id == session_id))
 
     def sessions(self) -> list[SessionInfo]:
-        counts = (
-            select(Flow.session_id, func.count(Flow.id).label("flows"))
-            .group_by(Flow.session_id)
-            .subquery()
-        )
-        statement = (
-            select(Session.__table__, func.coalesce(counts.c.flows, 0).label("flows"))
-            .outerjoin(counts, counts.c.session_id == Session.id)
-            .order_by(Session.started_at, Session.id)
-        )
+        """Every session in start order, with its flow count (:data:`catalog.SESSIONS_SQL`)."""
         with self.engine.connect() as conn:
-            return [_session_info(row, row.flows) for row in conn.execute(statement)]
+            return [session_info(row._mapping) for row in conn.exec_driver_sql(SESSIONS_SQL)]
 
     def session_id(self, name: str) -> int | None:
         """The id of the session called ``name``, or None: one indexed lookup, no counting."""
@@ -203,7 +175,7 @@ class Store:
             flows = conn.execute(
                 select(func.count(Flow.id)).where(Flow.session_id == row.id)
             ).scalar_one()
-        return _session_info(row, flows)
+        return session_info(row._mapping, flows)
 
     # --- reading flows (streamed: memory does not grow with the session) ----------------------
 
@@ -377,21 +349,15 @@ def _websocket_flow_id(conn: DbConnection, mitm_id: str, known: dict[str, int]) 
     return known[mitm_id]
 
 
-def _session_info(session: Row[Any], flows: int) -> SessionInfo:
-    return SessionInfo(
-        id=session.id,
-        name=session.name,
-        app=session.app,
-        app_version=session.app_version,
-        device=session.device,
-        platform=session.platform,
-        mode=session.mode,
-        started_at=session.started_at,
-        ended_at=session.ended_at,
-        tool_version=session.tool_version,
-        notes=session.notes,
-        flows=int(flows),
-    )
+def check_session_name(name: str) -> None:
+    """Raise LeakmapError unless ``name`` can name a session: 1 to 200 characters, not only
+    spaces, no control characters (it is printed in tables and used in report file names)."""
+    if not name or len(name) > 200:
+        raise LeakmapError("a session name must have 1 to 200 characters")
+    if not name.strip():
+        raise LeakmapError("a session name must have a character other than spaces")
+    if any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in name):
+        raise LeakmapError(f"session name {name!r} has a control character")
 
 
 def short_error(error: Exception) -> str:

@@ -7,9 +7,7 @@ per phone) may open a new PostgreSQL database at once: an advisory lock lets one
 
 from __future__ import annotations
 
-import functools
 import logging
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.resources import files
@@ -19,14 +17,13 @@ from sqlalchemy import Engine, inspect, text
 from sqlalchemy.engine import Connection
 
 from analyzer.errors import LeakmapError
+from analyzer.store.revisions import head_revision
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
 # Alembic narrates every step at INFO; inside mitmproxy (which logs INFO) that is noise.
 logging.getLogger("alembic").setLevel(logging.WARNING)
-# A migration file's own identity, as Alembic writes it: revision = "0002", down_revision = "0001"
-_REVISION = re.compile(r'^(down_revision|revision)\s*(?::[^=\n]*)?=\s*(?:"([^"]*)"|None)', re.M)
 
 SQLITE_BEGIN = "leakmap_sqlite_begin"  # connection.info key: the BEGIN variant to use once
 _LOCK_ID = 0x1EA4_3A9  # PostgreSQL advisory lock held while creating or upgrading the schema
@@ -39,29 +36,6 @@ def _config(conn: Connection) -> Config:
     config.set_main_option("script_location", str(files("analyzer") / "migrations"))
     config.attributes["connection"] = conn
     return config
-
-
-@functools.cache
-def head_revision() -> str:
-    """The newest schema revision, read from the migration files' ``revision`` and
-    ``down_revision`` lines: every command opens a store, and Alembic's ScriptDirectory costs
-    about 0.3 s of imports. Falls back to Alembic where the files do not name one head."""
-    revisions: set[str] = set()
-    parents: set[str] = set()
-    for path in (files("analyzer") / "migrations" / "versions").iterdir():
-        if not path.name.endswith(".py") or path.name.startswith("_"):
-            continue
-        for key, value in _REVISION.findall(path.read_text(encoding="utf-8")):
-            if value:
-                (revisions if key == "revision" else parents).add(value)
-    heads = revisions - parents
-    if len(heads) == 1:
-        return heads.pop()
-    from alembic.script import ScriptDirectory
-
-    head = ScriptDirectory(str(files("analyzer") / "migrations")).get_current_head()
-    assert head is not None
-    return head
 
 
 def current_revision(conn: Connection) -> str | None:
