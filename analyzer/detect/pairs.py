@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from itertools import compress
 from operator import itemgetter
 
 from analyzer.decode.fields import Field
@@ -35,6 +36,7 @@ VALUE_KEYS = frozenset(
     }
 )
 NAME_KEYS = ("key", "name", "k")
+_NAME_KEYS = frozenset(NAME_KEYS)
 _NAME = re.compile(r"[$@]?[A-Za-z_][\w.\-:/$]{0,63}")
 _SEPARATORS = re.compile(r"[.\-:/]+")
 _KEY = itemgetter(2)  # Field.key, read in C
@@ -45,13 +47,17 @@ def named_fields(fields: Sequence[Field]) -> list[Field]:
     word of the pair's name (``identifier`` for ``device.model.identifier``), ``parent`` the word
     before it (``model``), or the wrapper's own name (``$displayName`` -> ``displayName``). Other
     fields are returned as they are, in order."""
-    if VALUE_KEYS.isdisjoint(map(_KEY, fields)):  # most flows: one set operation, in C
+    keys = list(map(_KEY, fields))
+    if VALUE_KEYS.isdisjoint(keys):  # most flows: one set operation, in C
         return list(fields)
-    by_path = {field.path: field for field in fields if field.key in NAME_KEYS}
-    out = []
-    for field in fields:
-        renamed = _renamed(field, by_path) if field.key in VALUE_KEYS and not field.raw else None
-        out.append(renamed or field)
+    # Index only the value members and the name members (picked out in C).
+    values = list(compress(range(len(keys)), map(VALUE_KEYS.__contains__, keys)))
+    by_path = {field.path: field for field in compress(fields, map(_NAME_KEYS.__contains__, keys))}
+    out = list(fields)
+    for index in values:
+        field = fields[index]
+        if not field.raw and (renamed := _renamed(field, by_path)) is not None:
+            out[index] = renamed
     return out
 
 
