@@ -86,10 +86,15 @@ def load_profile(path: Path) -> Profile:
 
 def profile_from_dict(data: dict[str, object], source: str = "profile") -> Profile:
     """Validate parsed TOML (also used by tests and the evaluation to build profiles in code)."""
-    unknown_tables = sorted(set(data) - {"device", "known"})
-    if unknown_tables:
+    unknown = sorted(set(data) - {"device", "known"})
+    if unknown and not isinstance(data[unknown[0]], dict):  # a key above the first table
         raise LeakmapError(
-            f"{source}: unknown table [{unknown_tables[0]}] (expected [device] and [known])"
+            f"{source}: {unknown[0]!r} is outside any table; put it under [known] "
+            "(a property) or [device] (name)"
+        )
+    if unknown:
+        raise LeakmapError(
+            f"{source}: unknown table [{unknown[0]}] (expected [device] and [known])"
         )
     device = data.get("device", {})
     if not isinstance(device, dict):

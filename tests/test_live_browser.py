@@ -77,6 +77,7 @@ def test_a_leaving_advertising_id_appears_and_hostile_content_stays_text(
     expect(row).not_to_contain_text(ADID)  # masked
     expect(page.locator("#map-CN")).to_have_class("land l1")
     expect(page.locator("#matrix-table thead")).to_contain_text("CN")
+    expect(page.locator("#counters")).to_contain_text("1country receiving them")
     # A client that refuses the proxy's certificate: a blind spot, shown as it happens.
     assert curl(
         capture, f"https://{CN_HOST}:{servers.tls_port}/pinned", trust_proxy=False

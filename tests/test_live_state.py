@@ -39,6 +39,7 @@ def test_a_reader_gets_a_snapshot_then_only_what_is_new() -> None:
     assert update["kind"] == "update"
     assert [f["property"] for f in update["findings"]] == ["osName", "model"]
     assert update["counters"]["findings"] == 5
+    assert update["counters"]["countries"] == 3  # CN, US, DE: the unplaced server is no country
     assert update["countries"]["unknown"]["properties"] == 1
     assert update["matrix"]["cells"]["imei"] == {"CN": 1}
     assert update["matrix"]["countries"][-1] == "unknown"  # the unplaced come last

@@ -117,6 +117,8 @@ def test_missing_file_and_bad_values_are_errors(tmp_path: Path) -> None:
         profile_from_dict({"known": {"isRooted": True}})
     with pytest.raises(LeakmapError, match="unknown table"):
         profile_from_dict({"device": {}, "values": {}})
+    with pytest.raises(LeakmapError, match=r"'imei' is outside any table; put it under \[known\]"):
+        profile_from_dict({"imei": 12345, "known": {}})
 
 
 def test_closest_property() -> None:

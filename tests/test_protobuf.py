@@ -168,7 +168,10 @@ def test_raw_digest_bytes_reach_the_known_value_matcher() -> None:
     noise = bytes(range(200, 256)) * 2  # 112 bytes of no text, protobuf or compression
     body = encode({"1": digest, "2": noise}, {"1": "bytes", "2": "bytes"})
     fields, notes = decoded(flow(body, PROTOBUF))
-    assert values(fields, "1") == {"protobuf>bytes": digest.hex()}
+    # The hex, and as 32 bytes may be a packed array, eight sfixed32 numbers.
+    assert values(fields, "1")["protobuf>bytes"] == digest.hex()
+    sfixed = [f.value for f in fields if f.path == "1" and f.encoding.endswith("sfixed32")]
+    assert sfixed == [str(number) for number in struct.unpack("<8i", digest)]
     assert any("2: 112 bytes of binary data" in note for note in notes), notes
     findings = detector.detect(flow(body, PROTOBUF))
     assert [(f.property, f.encoding) for f in findings] == [("email", "protobuf>bytes>sha256")]

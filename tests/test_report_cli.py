@@ -105,6 +105,7 @@ def test_json_on_stdout_follows_the_schema(
 
 
 def test_csv_file_and_show_values(lab: dict[str, str]) -> None:
+    Path("out").mkdir()
     assert main(_args(lab, "--format", "csv", "-o", "out/findings.csv", "--show-values")) == 0
     path = Path("out/findings.csv")
     rows = list(csv.DictReader(io.StringIO(path.read_text())))

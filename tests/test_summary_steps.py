@@ -200,3 +200,25 @@ def test_marks_set_with_leakmap_mark_split_the_report(tmp_path: Path) -> None:
     assert [f["step"] for f in report["findings"]] == [None, "consent refused"]
     assert report["consent"]["properties"] == ["advertisingId"]
     assert report["consent"]["findings"] == 1
+
+
+@pytest.mark.parametrize(
+    ("servers", "expected"),
+    [
+        ({"local": ["imei"]}, "1 property to servers on the local network."),
+        ({"unknown": ["imei"]}, "1 property to servers in a country GeoIP does not know."),
+        (
+            {"CN": ["imei"], "local": ["imei"]},
+            "1 property to 1 country (and servers on the local network).",
+        ),
+        ({"CN": ["imei"], "SG": ["imei"]}, "1 property to 2 countries."),
+    ],
+)
+def test_before_consent_never_says_zero_countries(
+    servers: dict[str, list[str]], expected: str
+) -> None:
+    from analyzer.summary.headline import _before_consent_sentence
+
+    consent = {"by_country": servers, "by_owner_country": {}, "properties": ["imei"],
+               "decision": {"kind": "refused"}}  # fmt: skip
+    assert _before_consent_sentence(consent) == "Before any consent: " + expected

@@ -17,7 +17,9 @@ from analyzer.errors import LeakmapError
 app = typer.Typer(
     name="leakmap",
     help="Which personal data does an app send to which countries? "
-    "Capture a test phone's traffic, then report and compare.",
+    "Capture a test phone's traffic, then report and compare.\n\n"
+    "Example: leakmap capture --session meitu-9.1 --profile examples/device.toml\n\n"
+    "Example: leakmap report meitu-9.1",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -47,18 +49,12 @@ def _main(
 
 
 def _register() -> None:
-    # Each module adds its commands to ``app``; imported here so that ``app`` exists first.
-    from analyzer.cli import (  # noqa: F401
-        capture,
-        db,
-        device,
-        diff,
-        eval,
-        geoip,
-        mark,
-        report,
-        sessions,
-    )
+    """Import the command modules (each adds its commands to ``app``), in the order a
+    researcher meets the commands; ``--help`` lists them so."""
+    from importlib import import_module
+
+    for name in ("capture", "sessions", "report", "diff", "mark", "device", "geoip", "db", "eval"):
+        import_module(f"analyzer.cli.{name}")
 
 
 def _database_error(error: BaseException) -> str | None:

@@ -8,7 +8,9 @@ from analyzer.cli import app
 from analyzer.cli.common import DB_DEFAULT, DbOption
 
 db_app = typer.Typer(
-    help="The store's schema: status and upgrade.", no_args_is_help=True, rich_markup_mode=None
+    help="The store's schema: status and upgrade.\n\nExample: leakmap db status --db lab.db",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 app.add_typer(db_app, name="db")
 

@@ -27,7 +27,6 @@ from analyzer.errors import LeakmapError
 from analyzer.files import read_bounded
 from analyzer.gates import EXIT_USAGE, GATE_HELP
 
-REPORTS_DIR = Path("reports")
 MAX_REPORT_BYTES = 1024 * 2**20  # a saved report read whole, as JSON must be
 
 
@@ -154,6 +153,10 @@ def _run(
     require_policy(gates, policy is not None)
     if old_session == new_session:
         raise LeakmapError("OLD_SESSION and NEW_SESSION are the same session")
+    if output is not None and str(output) != "-":
+        from analyzer.report.atomic import check_folder
+
+        check_folder(Path(output))
 
     options: dict[str, Any] = {
         "profile": profile,
@@ -188,7 +191,9 @@ def _run(
         return exit_code(hits)
 
     stem = f"{_safe(_label(old_session))}-vs-{_safe(_label(new_session))}"
-    target = output or REPORTS_DIR / f"{stem}.html"
+    from analyzer.report.atomic import OWN_FOLDER
+
+    target = output or OWN_FOLDER / f"{stem}.html"
     text = render_json(diff, hits) if fmt is DiffFormat.json else render_html(diff, hits)
     _write(target, text)
     typer.echo(terminal_summary(diff, hits, output=str(target)))

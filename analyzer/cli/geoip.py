@@ -14,7 +14,8 @@ from analyzer.cli.common import AsnDbOption, GeoipDbOption, fail
 
 geoip_app = typer.Typer(
     name="geoip",
-    help="GeoIP data: what is in use (status), look addresses up (lookup), refresh (update).",
+    help="GeoIP data: what is in use (status), look addresses up (lookup), refresh (update)."
+    "\n\nExample: leakmap geoip lookup 64:ff9b::cb77:812f",
     no_args_is_help=True,
     rich_markup_mode=None,
 )

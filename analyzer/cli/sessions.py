@@ -11,6 +11,7 @@ import typer
 
 from analyzer.cli import app
 from analyzer.cli.common import DB_DEFAULT, DbOption
+from analyzer.errors import LeakmapError
 
 if TYPE_CHECKING:
     from analyzer.store.catalog import SessionInfo
@@ -102,6 +103,12 @@ def import_command(
     from analyzer.importer import import_files
     from analyzer.store import Store
 
+    seen: dict[Path, Path] = {}
+    for path in files:  # the same flows twice would count every finding twice
+        key = path.resolve()
+        if key in seen:
+            raise LeakmapError(f"{path} is given twice (as {seen[key]}); import each file once")
+        seen[key] = path
     with Store(db) as store:
         result = import_files(
             store,

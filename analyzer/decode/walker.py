@@ -10,7 +10,8 @@ character tests come before any regular expression or decoding attempt.
 
 Numbers in protobuf are emitted with their alternative readings (signed, zigzag, integer of a
 float's bits) as further fields at the same path, the reading's type as the last chain step
-(``protobuf>sint32``); see :mod:`analyzer.decode.protobuf`.
+(``protobuf>sint32``), and so are the values of a field's bytes read as a packed array
+(``protobuf>packed>double``); see :mod:`analyzer.decode.protobuf`.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from analyzer.decode.charset import unquote_text
 from analyzer.decode.fields import Budget, Field, join
 from analyzer.decode.form import UNDECODED, FormItem, parse_form
 from analyzer.decode.nested import NestedDecoders
-from analyzer.decode.protobuf import Fixed, varint_readings
+from analyzer.decode.protobuf import Fixed, Packed, varint_readings
 
 _PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
 _new_field = tuple.__new__  # Field(...) runs a Python-level __new__; this is 3x cheaper
@@ -148,6 +149,11 @@ class Walker(NestedDecoders):
             first, alternatives = obj.readings()  # type: ignore[attr-defined]
             if self.emit(location, path, key, first, chain, False, parent):
                 self.readings(alternatives, location, path, key, chain, parent)
+        elif kind is Packed:  # the field's bytes read as packed numbers (after its first reading)
+            readings, note = obj.readings()  # type: ignore[attr-defined]
+            self.readings(readings, location, path, key, chain, parent)
+            if note:
+                self.budget.note(f"{location} {path}: {note}")
         elif kind is bytes or kind is bytearray:
             data = bytes(obj)  # type: ignore[arg-type]
             if not self.binary(data, location, path, key, chain, depth):

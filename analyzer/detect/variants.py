@@ -266,8 +266,11 @@ def _geo(prop: str, value: str) -> list[Variant]:
         quantum = Decimal(1).scaleb(-places)
         rounded = number.quantize(quantum, rounding=ROUND_HALF_UP)
         truncated = number.quantize(quantum, rounding=ROUND_DOWN)
-        out.append(Variant(prop, value, str(rounded), f"rounded-{places}", "decimal"))
+        # Truncated first: where both are the same text, only the first is kept, and the
+        # truncated form also matches the longer number it was cut from (a float32 printed
+        # as -49.290333 for -49.290332: rounded and truncated to 5 places are both -49.29033).
         out.append(Variant(prop, value, str(truncated), f"truncated-{places}", "prefix"))
+        out.append(Variant(prop, value, str(rounded), f"rounded-{places}", "decimal"))
     for scale in (5, 6, 7):
         scaled = number.scaleb(scale)
         for rounding in (ROUND_HALF_UP, ROUND_DOWN):

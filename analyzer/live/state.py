@@ -234,7 +234,10 @@ class LiveState:
             "findings": self.findings,
             "placeholders": self.placeholders,
             "properties": len(self._matrix),
-            "countries": sum(1 for c in self._countries.values() if c.properties),
+            # countries only: servers GeoIP does not place (local ones among them) are no country
+            "countries": sum(
+                1 for key, c in self._countries.items() if c.properties and key != UNKNOWN
+            ),
             "hosts": len(self._hosts) + self._hosts_more,
             "tls_failures": self.tls_total,
             "tls_hosts_dropped": self._tls_dropped,

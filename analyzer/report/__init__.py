@@ -11,14 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from analyzer.errors import LeakmapError
-from analyzer.report.atomic import atomic_output
+from analyzer.report.atomic import OWN_FOLDER, atomic_output, check_folder
 from analyzer.report.csvout import write_csv
 from analyzer.report.har import write_har
 from analyzer.report.html import render_html
 from analyzer.report.jsonout import write_json
 
 FORMATS = ("html", "json", "csv", "har")
-REPORTS_DIR = Path("reports")
+REPORTS_DIR = OWN_FOLDER
 
 
 def default_path(session_name: str, fmt: str, folder: Path = REPORTS_DIR) -> Path:
@@ -49,6 +49,8 @@ def write_report(
         with Store(str(store), create=False) as opened:
             return write_report(opened, session_name, path, fmt, **options)
     target = None if path is None or str(path) == "-" else Path(path)
+    if target is not None:
+        check_folder(target)  # before the analysis, which can take minutes
     if fmt == "har":
         session = store.session(session_name)
         if target is None:

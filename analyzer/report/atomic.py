@@ -11,6 +11,18 @@ from typing import IO
 
 from analyzer.errors import LeakmapError
 
+OWN_FOLDER = Path("reports")  # the one folder leakmap creates itself (the default output)
+
+
+def check_folder(path: Path) -> None:
+    """Raise LeakmapError (one line) when ``path``'s folder does not exist and is not
+    :data:`OWN_FOLDER`: an output path given by hand must point into an existing folder (a
+    mistyped path never creates folders elsewhere). Call it before long work."""
+    parent = Path(path).parent
+    if parent != OWN_FOLDER and not parent.is_dir():
+        what = "is not a folder" if parent.exists() else "does not exist"
+        raise LeakmapError(f"cannot write {path}: {parent} {what}")
+
 
 @contextlib.contextmanager
 def atomic_output(path: Path, *, binary: bool = False, private: bool = False) -> Iterator[IO]:
@@ -18,8 +30,11 @@ def atomic_output(path: Path, *, binary: bool = False, private: bool = False) ->
 
     ``private`` keeps the file readable by its owner only (reports with values, HAR files:
     personal data); otherwise the usual umask applies, as for any file the user creates.
+    The folder must exist, except :data:`OWN_FOLDER`, created on first use
+    (:func:`check_folder`); LeakmapError otherwise and for any write error.
     """
     path = Path(path)
+    check_folder(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)

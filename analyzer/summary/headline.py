@@ -185,10 +185,13 @@ def _before_consent_sentence(consent: dict[str, Any] | None) -> str | None:
     owners = consent["by_owner_country"]
     props = len(consent["properties"])
     codes = countries_only(servers)
-    where = plural(len(codes), "country", "countries")
-    extra = [k for k in (LOCAL, UNKNOWN) if k in servers]
-    if extra:
-        where += " (and " + join_words([places_in_prose([k]) for k in extra]) + ")"
+    extra = [places_in_prose([k]) for k in (LOCAL, UNKNOWN) if k in servers]
+    if not codes:  # "to servers on the local network", never "to 0 countries"
+        where = "servers " + join_words(extra) if extra else "no server"
+    else:
+        where = plural(len(codes), "country", "countries")
+        if extra:
+            where += " (and servers " + join_words(extra) + ")"
     prefix = (
         "Before any consent"
         if consent["decision"] is not None

@@ -97,24 +97,25 @@
     var list = document.getElementById("counters");
     list.textContent = "";
     [
-      [c.flows, "flows analysed"],
-      [c.findings, "findings"],
-      [c.properties, "personal properties"],
-      [c.countries, "countries receiving them"],
-      [c.hosts, "hosts"],
-      [c.tls_failures, "TLS failures", c.tls_failures > 0],
-      [c.websocket_messages, "WebSocket messages"],
-      [c.notes, "decoder notes"]
+      [c.flows, "flow analysed", "flows analysed"],
+      [c.findings, "finding", "findings"],
+      [c.properties, "personal property", "personal properties"],
+      [c.countries, "country receiving them", "countries receiving them"],
+      [c.hosts, "host", "hosts"],
+      [c.tls_failures, "TLS failure", "TLS failures", c.tls_failures > 0],
+      [c.websocket_messages, "WebSocket message", "WebSocket messages"],
+      [c.notes, "decoder note", "decoder notes"]
     ].forEach(function (item) {
-      var li = el("li", null, item[2] ? "bad" : "");
+      var li = el("li", null, item[3] ? "bad" : "");
       li.appendChild(el("span", item[0], "n"));
-      li.appendChild(document.createTextNode(item[1]));
+      li.appendChild(document.createTextNode(item[0] === 1 ? item[1] : item[2]));
       list.appendChild(li);
     });
     if (behind) {
       var late = el("li", null, "warn");
       late.appendChild(el("span", behind, "n"));
-      late.appendChild(document.createTextNode("flows stored, not yet analysed"));
+      late.appendChild(document.createTextNode(
+        behind === 1 ? "flow stored, not yet analysed" : "flows stored, not yet analysed"));
       list.appendChild(late);
     }
   }

@@ -1,4 +1,4 @@
-"""Session names: what a table can print and a report file can be named after."""
+"""`leakmap import` and `sessions` arguments: session names a table can show, each file once."""
 
 from __future__ import annotations
 
@@ -46,3 +46,14 @@ def test_import_under_a_blank_name_stores_nothing(
     assert err.strip().count("\n") == 0 and "other than spaces" in err
     with Store(str(db)) as store:
         assert store.sessions() == []
+
+
+def test_the_same_file_twice_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "lab.db"
+    again = tmp_path / "again.har"
+    again.symlink_to(EXAMPLE)
+    code = main(["import", "--db", str(db), "--session", "dup", str(EXAMPLE), str(again)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "is given twice" in err and err.count("\n") == 1
+    assert not db.exists() or Store(str(db)).sessions() == []
