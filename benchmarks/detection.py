@@ -6,7 +6,8 @@ Prints (a) known values hidden in every encoding (synthetic corpus with decoys),
 formats on tweasel's labelled tracker examples leaving one vendor out at a time (unseen next to
 seen, leaked rule words; the trimmed copy in analyzer/data/eval/tracker-examples by default, CC0,
 or the full file with --examples), (c) the extra held-out set of SDKs outside the examples
-(analyzer/data/eval/sdk_docs.json) and (d) synthetic spellings and kinds among decoys; see
+(analyzer/data/eval/sdk_docs.json), (c2) the fresh held-out set of 16 more SDKs
+(analyzer/data/eval/sdk_docs_fresh.json) and (d) synthetic spellings and kinds among decoys; see
 analyzer/detect/evaluate.py. The same runs as ``leakmap eval``.
 """
 

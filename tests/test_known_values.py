@@ -6,6 +6,7 @@ import base64
 import gzip
 import hashlib
 import json
+import unicodedata
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import quote
@@ -375,3 +376,94 @@ def test_negative_coordinates_as_e5_e6_e7_integers() -> None:
         }
     # The same digits without the sign are another place.
     assert known(detector.detect(json_flow({"g": {"a": 3460372, "o": 5838159}}))) == []
+
+
+@pytest.mark.parametrize(
+    ("prop", "profile_value", "form"),
+    [
+        ("personName", "\u09b0\u09be\u09dc\u09bf \u09b8\u09c7\u09a8", "NFC"),  # Bengali U+09DC
+        ("personName", "\u0958\u093e\u0930\u093e \u092e\u0947\u0939\u0924\u093e", "NFC"),  # U+0958
+        ("deviceName", "한지수의 태블릿", "NFD"),  # Hangul syllables to conjoining jamo
+        ("personName", "Nguyễn Thị Hương", "NFD"),  # Vietnamese stacked diacritics
+        ("deviceName", "ﾀﾅｶ ﾕｷｺの端末", "NFKC"),  # half-width katakana to full width
+        ("personName", "Ｒｅｎé Ｏｒｔｉｚ", "NFKD"),
+    ],
+)
+def test_known_values_match_across_unicode_normalisation_forms(
+    prop: str, profile_value: str, form: str
+) -> None:
+    sent = unicodedata.normalize(form, profile_value)
+    assert sent != profile_value
+    detector = Detector(
+        profile_from_dict({"device": {"name": "t"}, "known": {prop: profile_value}})
+    )
+    body = {"label": sent, "h": sha("sha256", sent)}
+    flow = json_flow(body)
+    flow.url = "https://t.example.com/c?n=" + quote(sent)
+    found = {(f.path, f.property) for f in known(detector.detect(flow))}
+    assert {("label", prop), ("h", prop), ("n", prop)} <= found
+
+
+def test_a_short_locale_as_an_item_of_a_language_list() -> None:
+    detector = Detector(
+        profile_from_dict({"device": {"name": "t"}, "known": {"language": "nb-NO"}})
+    )
+    flow = json_flow(
+        {"langs": "nn-NO,nb;q=0.8", "other": "nb-NO-x, en"},
+        headers=[["accept-language", "nb-NO,nb;q=0.9,en-GB;q=0.7"]],
+    )
+    found = [(f.location, f.path, f.value) for f in known(detector.detect(flow))]
+    assert found == [("header", "accept-language", "nb-NO")]
+
+
+RECORD_PROFILE = profile_from_dict(
+    {
+        "device": {"name": "t"},
+        "known": {
+            "carrier": "KT",
+            "model": "SM-S918N",
+            "language": "ko-KR",
+            "timezone": "Asia/Seoul",
+            "osVersion": "14",
+        },
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("record", "expected"),
+    [
+        # A positional array that names the device: its short members are the device's too.
+        (["a2", "com.example.mart", "3.1", "14", "SM-S918N", "ko_KR", "KST", "KT", "1440"], {"7"}),
+        (["KT", "Asia/Seoul", "SM-S918N"], {"0"}),
+        # One other fact only, or none: an array of codes, not the device's description.
+        (["KT", "SM-S918N", "x"], set()),
+        (["KR", "KT", "LG", "JP"], set()),
+    ],
+)
+def test_short_known_values_in_positional_device_records(
+    record: list[str], expected: set[str]
+) -> None:
+    findings = known(Detector(RECORD_PROFILE).detect(json_flow({"app": {"info": record}})))
+    carriers = {f.path.rpartition(".")[2] for f in findings if f.property == "carrier"}
+    assert carriers == expected
+    assert not any(f.property == "osVersion" for f in findings)  # bare numbers stay unread
+
+
+def test_a_record_shown_to_be_the_device_by_patterns_alone() -> None:
+    # The profile knows only the carrier; the array's locale and IANA zone are telling forms.
+    detector = Detector(profile_from_dict({"device": {"name": "t"}, "known": {"carrier": "KT"}}))
+    record = ["a2", "com.example.mart", "ko_KR", "KT", "Asia/Seoul"]
+    findings = known(detector.detect(json_flow({"ext": record})))
+    assert [(f.property, f.path) for f in findings] == [("carrier", "ext.3")]
+    lone = known(detector.detect(json_flow({"ext": ["KT", "ko_KR", "x"]})))
+    assert lone == []
+
+
+def test_a_short_name_decomposed_is_still_only_a_whole_field() -> None:
+    detector = Detector(
+        profile_from_dict({"device": {"name": "t"}, "known": {"deviceName": "지수"}})
+    )
+    sent = unicodedata.normalize("NFD", "지수")
+    body = {"a": sent, "b": sent + unicodedata.normalize("NFD", "네 집"), "c": "x" + sent}
+    assert [f.path for f in known(detector.detect(json_flow(body)))] == ["a"]

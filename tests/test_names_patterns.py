@@ -183,3 +183,42 @@ def test_a_named_field_is_not_reported_twice() -> None:
         ("os", "osName", "key-name"),
         ("os", "osVersion", "key-name"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("value", "model", "system"),
+    [
+        ("iPad13,4-iPadOS-17.1", "iPad13,4", "iPadOS-17.1"),
+        ("SM-A536B/Android 13", "SM-A536B", "Android 13"),
+        ("Pixel 8a; Android 14", "Pixel 8a", "Android 14"),
+        ("iOS 16.7; iPhone12,8", "iPhone12,8", "iOS 16.7"),
+    ],
+)
+def test_a_model_with_its_os_in_one_value(value: str, model: str, system: str) -> None:
+    findings = detect({"blob": value, "dv": {"hw_os_ver": value}})
+    in_blob = {(f.property, f.value) for f in findings if f.path == "blob"}
+    assert {("model", model), ("osName", system), ("osVersion", system)} <= in_blob
+    # Under a name for the OS version, the model (which the name does not explain) still counts.
+    assert ("model", model) in {(f.property, f.value) for f in findings if f.path == "dv.hw_os_ver"}
+
+
+@pytest.mark.parametrize(
+    "value", ["Android 14; build 33", "SM-A536B", "xSM-A536B-Android-13", "iPhone12,8 iPhone12,8"]
+)
+def test_no_combined_model_and_os_in_other_text(value: str) -> None:
+    models = {f.value for f in detect({"blob": value}) if f.property == "model"}
+    assert models <= {"SM-A536B"}  # a model alone stays a model; nothing else is one
+
+
+@pytest.mark.parametrize(
+    ("value", "system"),
+    [("iPadOS 16.3; iPad", "iPadOS 16.3"), ("Android 12; phone", "Android 12")],
+)
+def test_the_os_first_in_a_short_device_description(value: str, system: str) -> None:
+    found_here = {(f.property, f.value) for f in detect({"bb": value})}
+    assert {("osName", system), ("osVersion", system)} <= found_here
+
+
+@pytest.mark.parametrize("value", ["Android 99; tablet", "Android 12;", "iOS 17 is out; read more"])
+def test_no_os_in_other_descriptions(value: str) -> None:
+    assert not {f.property for f in detect({"bb": value})} & {"osName", "osVersion"}

@@ -29,10 +29,26 @@ def texts(prop: str, value: str) -> dict[str, str]:
                 "zh_Hant_TW": "",
                 "zh_TW_#Hant": "",
                 "zh-Hant": "",
+                "zh_Hant": "",
                 "zh": "language",
                 "zho": "alpha3",
             },
         ),
+        (
+            "zh_HK",  # Hong Kong writes Traditional Chinese: the region implies the script
+            {
+                "zh_HK": "",
+                "zh-HK": "",
+                "zh-Hant-HK": "",
+                "zh_Hant_HK": "",
+                "zh_HK_#Hant": "",
+                "zh-Hant": "",
+                "zh_Hant": "",
+                "zh": "language",
+                "zho": "alpha3",
+            },
+        ),
+        ("sr-Latn", {"sr-Latn": "", "sr_Latn": "", "sr": "language", "srp": "alpha3"}),
         ("fi", {"fi": "", "fin": "alpha3"}),
     ],
 )
@@ -218,3 +234,10 @@ def test_digest_inputs_leave_out_coordinates_and_short_numbers() -> None:
     assert ("personName", "ida", "first-name") in hashed
     assert ("language", "sv", "") in hashed
     assert not any(prop in ("osVersion", "latitude", "longitude") for prop, _, _ in hashed)
+
+
+def test_unicode_normal_forms_are_spellings_with_their_label() -> None:
+    found = texts("personName", "\u095b\u094b\u092f\u093e \u0936\u0930\u094d\u092e\u093e")
+    decomposed_first = "\u091c\u093c\u094b\u092f\u093e"  # NFC decomposes U+095B (exclusion)
+    assert found[decomposed_first] == "first-name>nfc"
+    assert texts("email", "jo@example.org") == {"jo@example.org": ""}  # ASCII: nothing added

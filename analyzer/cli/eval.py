@@ -30,6 +30,14 @@ def eval_command(
             "analyzer/data/eval/sdk_docs.json (default: that file).",
         ),
     ] = None,
+    sdk_docs_fresh: Annotated[
+        Path | None,
+        typer.Option(
+            "--sdk-docs-fresh",
+            help="The fresh held-out set, printed as its own table (c2) (default: "
+            "analyzer/data/eval/sdk_docs_fresh.json, 16 SDKs built for issue 13's red team).",
+        ),
+    ] = None,
     names_only: Annotated[
         bool,
         typer.Option("--names-only", help="Skip the known-value evaluations (a) and (a2)."),
@@ -47,18 +55,28 @@ def eval_command(
     precision per property for unseen vendors next to seen ones, and the rule words that only
     the left-out vendor's keys would justify;
     (c) an extra held-out set of SDKs outside the examples, from their public documentation;
+    (c2) a fresh held-out set of 16 further SDKs, kept apart from the rules' tuning;
     (d) synthetic field names and value kinds among decoys.
 
     Example: leakmap eval --examples adapterExamples-dev.json --problems 20
     """
     from analyzer.detect.evaluate import evaluate
 
-    for option, path in (("--examples", examples), ("--sdk-docs", sdk_docs)):
+    for option, path in (
+        ("--examples", examples),
+        ("--sdk-docs", sdk_docs),
+        ("--sdk-docs-fresh", sdk_docs_fresh),
+    ):
         if path is not None and not path.is_file():
             raise LeakmapError(f"{option}: no file at {path}")
     try:
         met = evaluate(
-            examples, problems, echo=typer.echo, sdk_docs=sdk_docs, known_values=not names_only
+            examples,
+            problems,
+            echo=typer.echo,
+            sdk_docs=sdk_docs,
+            known_values=not names_only,
+            fresh=sdk_docs_fresh,
         )
     except (ValueError, KeyError, TypeError) as error:
         raise LeakmapError(f"cannot read the evaluation input: {error}") from None

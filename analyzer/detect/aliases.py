@@ -217,6 +217,9 @@ def rules_for_field(key: str, parent: str) -> tuple[Rule, bool] | None:
     if not words:
         return None
     found = _match(words, rules)
+    if found is None and (singular := _singular(words[-1])):
+        # A list of them: "apnsTokens", "languages", "deviceIds".
+        found = _match((*words[:-1], singular), rules)
     if found is not None and found[1]:
         return found
     if parent and len(words) <= MAX_JOINED_KEY:
@@ -229,6 +232,16 @@ def rules_for_field(key: str, parent: str) -> tuple[Rule, bool] | None:
             if joined is not None and (found is None or joined[1]):
                 return joined
     return found
+
+
+def _singular(word: str) -> str:
+    """The English singular of a plural word ("tokens" -> "token", "addresses" -> "address",
+    "ids" -> "id"), or "" where ``word`` is no regular plural ("os", "gps", "status")."""
+    if len(word) < 3 or not word.endswith("s") or word.endswith(("ss", "us", "is", "os", "ps")):
+        return ""
+    if word.endswith(("sses", "shes", "ches", "xes")):
+        return word[:-2]
+    return word[:-1]
 
 
 def _match(words: tuple[str, ...], rules: Table) -> tuple[Rule, bool] | None:

@@ -14,14 +14,16 @@ from typing import Any
 from analyzer.decode import decode_flow
 from analyzer.decode.fields import Limits
 from analyzer.detect.finding import Finding, excerpt, mask_value
-from analyzer.detect.known import Hit, KnownValueMatcher
+from analyzer.detect.known import Hit, KnownValueMatcher, in_device_records
 from analyzer.detect.names import (
     STRONG_CONFIDENCE,
     Candidate,
     key_name_candidates,
     resolve_context,
 )
+from analyzer.detect.pairs import named_fields
 from analyzer.detect.patterns import pattern_candidates
+from analyzer.detect.records import FACTS as RECORD_FACTS
 from analyzer.profile import Profile
 
 
@@ -87,23 +89,41 @@ class Detector:
             notes, self._profile_notes = self._profile_notes + notes, []
         self.last_notes = notes
         flow_id = getattr(flow, "id", None)
-        known = self._known(flow_id, self.matcher.match(fields)) if self.matcher else []
+        hits = self.matcher.match(fields) if self.matcher else []
+        known = self._known(flow_id, hits) if hits else []
         covered = {(f.property, f.location, f.path) for f in known}
         # Name and format rules skip raw fields (whole texts); picked out in C.
         raw = list(map(_RAW, fields))
         structured = list(compress(fields, map(not_, raw))) if any(raw) else fields
+        structured = named_fields(structured)  # name-value pairs: named by their data
         candidates = resolve_context(
             key_name_candidates(structured) + pattern_candidates(structured)
         )
-        # A field whose name explains it is not also reported as a pattern (a BSSID is no MAC).
-        named = {(c.field.location, c.field.path) for c in candidates if c.method == "key-name"}
+        if self.matcher is not None and self.matcher.record_members:
+            # Short known values in positional arrays that the patterns show are the device's.
+            facts = [(h.field, h.variant.prop) for h in hits] + [
+                (c.field, c.prop) for c in candidates if c.prop in RECORD_FACTS
+            ]
+            more = in_device_records(self.matcher.record_members, facts)
+            if more:
+                known = self._known(flow_id, hits + more)
+                covered = {(f.property, f.location, f.path) for f in known}
+        # A field whose name explains it is not also reported as a pattern (a BSSID is no MAC),
+        # unless the pattern is a part of it that the name does not explain (the model in a
+        # "device_ver" of "SM-G991B-Android-13").
+        named: dict[tuple[str, str], set[str]] = {}
+        for c in candidates:
+            if c.method == "key-name":
+                named.setdefault((c.field.location, c.field.path), set()).add(c.prop)
         others = []
         seen: set[tuple[str, ...]] = set()
         for candidate in candidates:
             field = candidate.field
             place = (field.location, field.path)
             if (candidate.prop, *place) in covered or (
-                candidate.method == "pattern" and place in named
+                candidate.method == "pattern"
+                and place in named
+                and (candidate.prop in named[place] or _whole_value(candidate))
             ):
                 continue
             # Fold repeats (500 events each naming the model) before building findings.
@@ -211,6 +231,10 @@ def _finding(flow_id: int | None, candidate: Candidate) -> Finding:
         explanation=candidate.explanation,
         placeholder=candidate.placeholder,
     )
+
+
+def _whole_value(candidate: Candidate) -> bool:
+    return candidate.end - candidate.start >= len(candidate.field.value.strip())
 
 
 def _unique(findings: list[Finding]) -> list[Finding]:

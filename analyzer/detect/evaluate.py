@@ -33,7 +33,7 @@ from typing import Any
 from analyzer.detect.aliases import build_table, table, using_table
 from analyzer.detect.corpus import synthetic_corpus, synthetic_profile
 from analyzer.detect.corpus_names import named_fields_corpus
-from analyzer.detect.corpus_sdkdocs import load_sdk_docs, sdk_docs_corpus
+from analyzer.detect.corpus_sdkdocs import FRESH, load_sdk_docs, sdk_docs_corpus
 from analyzer.detect.corpus_trackers import (
     key_paths_by_vendor,
     load_examples,
@@ -128,11 +128,13 @@ def evaluate(
     echo: Echo = print,
     sdk_docs: Path | None = None,
     known_values: bool = True,
+    fresh: Path | None = None,
 ) -> bool:
     """Print the evaluations; True when every goal marked in them is met.
 
     ``examples``: tweasel's adapterExamples JSON (None: the trimmed copy leakmap ships);
     ``sdk_docs``: another held-out set in ``corpus_sdkdocs``' format (None: the shipped one);
+    ``fresh``: the same for the fresh held-out set (None: the shipped ``sdk_docs_fresh.json``);
     ``known_values=False`` skips parts (a) and (a2). Raises ValueError for unreadable input files.
     """
     met = True
@@ -142,7 +144,20 @@ def evaluate(
     data = load_examples(examples)
     source = str(examples) if examples else "the trimmed copy leakmap ships (--examples for more)"
     met &= _evaluate_folds(data, source, problems_shown, echo)
-    met &= _evaluate_sdk_docs(load_sdk_docs(sdk_docs), data, problems_shown, echo)
+    met &= _evaluate_sdk_docs(
+        load_sdk_docs(sdk_docs),
+        problems_shown,
+        echo,
+        "(c) extra held-out set",
+        str(sdk_docs or "analyzer/data/eval/sdk_docs.json"),
+    )
+    met &= _evaluate_sdk_docs(
+        load_sdk_docs(fresh, FRESH),
+        problems_shown,
+        echo,
+        "(c2) fresh held-out set",
+        str(fresh or f"analyzer/data/eval/{FRESH}"),
+    )
     met &= _evaluate_named(problems_shown, echo)
     return met
 
@@ -336,10 +351,7 @@ def _side_by_side(seen: dict[str, Tally], unseen: dict[str, Tally], echo: Echo) 
 
 
 def _evaluate_sdk_docs(
-    data: dict[str, Any],
-    examples: dict[str, dict[str, list[Any]]],
-    problems_shown: int,
-    echo: Echo,
+    data: dict[str, Any], problems_shown: int, echo: Echo, title: str, source: str
 ) -> bool:
     cases = list(sdk_docs_corpus(data))
     detector = Detector(None)
@@ -347,9 +359,9 @@ def _evaluate_sdk_docs(
     _, by_prop, problems = score(found, METHODS, check_encoding=False)
     vendors = sorted({case.flow.carrier for case in cases})
     echo(
-        f"\n(c) extra held-out set: {len(cases)} requests of {len(vendors)} SDKs outside the"
-        " examples, rebuilt from their public documentation (analyzer/data/eval/sdk_docs.json;"
-        " values invented), all rules"
+        f"\n{title}: {len(cases)} requests of {len(vendors)} SDKs outside the examples,"
+        f" rebuilt from public documentation, code or captures ({source}; values invented),"
+        " all rules"
     )
     core = {k: v for k, v in by_prop.items() if k in CORE}
     _table("core properties", core, goal=GOAL, echo=echo)

@@ -153,16 +153,41 @@ def mac(prop: str, value: str) -> list[tuple[str, str]]:
     return one(mac_bare(value) is not None, prop, value)
 
 
+# The ranges a phone's own interface is addressed from on a local network: RFC 1918 private
+# IPv4, RFC 6598 shared address space (carrier-grade NAT: the phone's address on a mobile
+# network), link-local (RFC 3927, RFC 4291) and IPv6 unique local addresses (RFC 4193). Python's
+# ``is_private`` also holds the documentation and benchmarking prefixes (RFC 5737, 2544, 3849),
+# which are no local network: an address there is reported as a public one.
+LOCAL_NETWORKS = tuple(
+    ipaddress.ip_network(net)
+    for net in (
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "100.64.0.0/10",
+        "169.254.0.0/16",
+        "fc00::/7",
+        "fe80::/10",
+    )
+)
+
+
 def ip(prop: str, value: str) -> list[tuple[str, str]]:
+    """An IP address: ``localIp`` in the local-network ranges (:data:`LOCAL_NETWORKS`),
+    ``publicIp`` elsewhere; none for unspecified, loopback, multicast and reserved addresses."""
     try:
         address = ipaddress.ip_address(value.strip().strip("[]"))
     except ValueError:
         return []
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped  # ::ffff:a.b.c.d is the IPv4 address it carries
     if address.is_unspecified or address.is_loopback or address.is_multicast:
         return []
-    if address.is_private or address.is_link_local:
+    if any(address in net for net in LOCAL_NETWORKS if net.version == address.version):
         return [("localIp", value)]
-    return [("publicIp", value)] if address.is_global else []
+    if address.is_reserved:
+        return []
+    return [("publicIp", value)]
 
 
 def _coordinate(value: str, bound: float) -> bool:

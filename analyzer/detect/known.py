@@ -12,6 +12,7 @@ case mode and mapped back to its field.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from itertools import compress
 from operator import itemgetter
 from typing import NamedTuple
@@ -21,6 +22,7 @@ import ahocorasick_rs
 from analyzer.decode.fields import Field
 from analyzer.detect.aliases import COMPOSITE_RULES, rules_for_field
 from analyzer.detect.digest_index import DigestHit, DigestIndex
+from analyzer.detect.language_lists import list_items
 from analyzer.detect.memo import SEPARATOR, ValueMemo, by_value, joined
 from analyzer.detect.variants import Variant, digest_inputs, profile_variants
 from analyzer.profile import Profile
@@ -72,6 +74,13 @@ class KnownValueMatcher:
                 key = variant.text[:KEY_CHARS].lower()
                 grouped.setdefault(key, []).append((variant, 0))
             self.variant_count += 1
+        # Short locales ("zh-TW", a whole field only) as items of a language list (Accept-Language).
+        self._list_items: dict[str, list[Variant]] = {}
+        for group in grouped.values():
+            for variant, _ in group:
+                if variant.prop == "language" and variant.boundary == "field":
+                    item = replace(variant, boundary="item")
+                    self._list_items.setdefault(variant.text.lower(), []).append(item)
         self.digests = DigestIndex(digest_inputs(profile))
         # What a big profile could not search in full (digest budget), for the analysis notes.
         self.notes: list[str] = list(self.digests.notes)
@@ -91,6 +100,9 @@ class KnownValueMatcher:
             )
         )
         self._memo: ValueMemo[Variant] = ValueMemo(self._scan)
+        # Short values of the last flow matched that sit in positional arrays not (yet) known to
+        # describe the device: the detector settles them with its pattern findings.
+        self.record_members: list[Hit] = []
 
     def match(self, fields: Sequence[Field]) -> list[Hit]:
         """Hits in ``fields``, in field order.
@@ -107,11 +119,21 @@ class KnownValueMatcher:
         if not held:
             return []
         hits = []
+        unnamed = []
         for field in compress(fields, map(held.__contains__, map(_VALUE, fields))):
             for variant, start, end in held[field[3]]:
                 hit = self._check(variant, field, start, end)
                 if hit is not None:
                     hits.append(hit)
+                elif _record_member(variant, field):
+                    unnamed.append(Hit(variant, field, start, end))
+        self.record_members = []
+        if unnamed:
+            believed = in_device_records(unnamed, [(hit.field, hit.variant.prop) for hit in hits])
+            if believed:
+                order = {id(field): index for index, field in enumerate(fields)}
+                hits = sorted(hits + believed, key=lambda hit: order[id(hit.field)])
+            self.record_members = [hit for hit in unnamed if hit not in believed]
         return hits
 
     def _scan(self, values: list[str]) -> dict[int, list[Spot]]:
@@ -119,14 +141,27 @@ class KnownValueMatcher:
         text = joined(values)
         lowered = text.lower()
         if len(lowered) == len(text):
-            return by_value(values, self._spots(lowered) + self._digest_spots(text, lowered))
-        # A few characters change length when lower-cased (İ); keep offsets exact.
-        per_value = {}
-        for index, value in enumerate(values):
-            spots = self._scan_one(value)
-            if spots:
-                per_value[index] = spots
+            per_value = by_value(values, self._spots(lowered) + self._digest_spots(text, lowered))
+        else:
+            # A few characters change length when lower-cased (İ); keep offsets exact.
+            per_value = {}
+            for index, value in enumerate(values):
+                spots = self._scan_one(value)
+                if spots:
+                    per_value[index] = spots
+        if self._list_items:
+            self._list_spots(values, per_value)
         return per_value
+
+    def _list_spots(self, values: list[str], per_value: dict[int, list[Spot]]) -> None:
+        """Add the short locales that are items of a language list (:mod:`language_lists`)."""
+        items = self._list_items
+        for index, value in enumerate(values):
+            if "," not in value:
+                continue
+            for start, end in list_items(value):
+                for variant in items.get(value[start:end].lower(), ()):
+                    per_value.setdefault(index, []).append((variant, start, end))
 
     def _spots(self, lowered: str) -> list[Spot]:
         """Variants in NUL-framed lower-cased text, as (variant, start, end)."""
@@ -206,6 +241,42 @@ class KnownValueMatcher:
             if rule_prop != variant.prop and not _composite_covers(found[0].name, variant.prop):
                 return None
         return Hit(variant, field, start, end)
+
+
+def _record_member(variant: Variant, field: Field) -> bool:
+    """A short value ("EE", "LTE") that equals a member without a name of a positional array
+    (its path ends in an index): believed if the array describes the device
+    (:func:`in_device_records`). Bare numbers stay out: such arrays hold counts and sizes."""
+    return (
+        variant.boundary == "whole"
+        and not field.raw
+        and field.path[-1:].isdigit()
+        and any(c.isalpha() for c in variant.text)
+        and _whole(field.value, variant.text)
+    )
+
+
+def in_device_records(unnamed: Sequence[Hit], facts: Sequence[tuple[Field, str]]) -> list[Hit]:
+    """The ``unnamed`` hits that sit in a positional array (as Facebook's and Snap's ``extinfo``:
+    app version, OS version, model, locale, carrier, time zone by position) where ``facts``
+    (``(field, property)`` found by any method: the profile's values, patterns) put two other
+    properties in two other members: the array then describes the device, and its members are
+    its facts."""
+    props: dict[tuple[str, str], dict[str, set[str]]] = {}  # array -> member path -> properties
+    for field, prop in facts:
+        record, _, last = field.path.rpartition(".")
+        if last.isdigit():
+            props.setdefault((field.location, record), {}).setdefault(field.path, set()).add(prop)
+    out = []
+    for hit in unnamed:
+        members = props.get((hit.field.location, hit.field.path.rpartition(".")[0]), {})
+        others = {
+            prop for path, found in members.items() if path != hit.field.path for prop in found
+        }
+        others.discard(hit.variant.prop)
+        if len(others) >= 2 and sum(path != hit.field.path for path in members) >= 2:
+            out.append(hit)
+    return out
 
 
 def _edges_ok(edges: tuple[int, int, int, int], before: str, after: str) -> bool:

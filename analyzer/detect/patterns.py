@@ -65,6 +65,18 @@ _MAKER = re.compile(
 _MODEL = re.compile(
     r"\x00(?=[A-Zis])(?:" + APPLE_MODEL.pattern + "|" + ANDROID_MODEL.pattern + r")(?=\x00)"
 )
+# A model identifier written together with the OS name and version in one value, as SDKs
+# describe the device in one string ("iPhone13,2-iOS-16.6", "SM-G991B-Android-13",
+# "iOS 17.2; iPhone14,2"): the model, and the OS name and version, each from its own span.
+_OS_VERSION = r"((?:Android|iOS|iPadOS|HarmonyOS)[-_ /]?v?\d{1,2}(?:[._]\d{1,3}){0,3})"
+_MODELS = APPLE_MODEL.pattern + "|" + ANDROID_MODEL.pattern
+# And the OS name and version first in a short description of the device ("iOS 17.2; iPhone",
+# "Android 14; tablet"), as some SDKs write it. One pass; groups: model, OS | OS, model | OS.
+_COMBINED = re.compile(
+    rf"\x00(?=[A-Zis])(?:({_MODELS})[-;,/_ ]{{1,3}}{_OS_VERSION}"
+    rf"|{_OS_VERSION}[-;,/_ ]{{1,3}}({_MODELS})"
+    rf"|{_OS_VERSION}; ?[A-Za-z][^\x00;]{{0,30}})(?=\x00)"
+)
 # An Android build ID ("UP1A.231005.007", "Build/TQ3A.230901.001"; source.android.com's build
 # numbers): a form nothing else has. Looked for only where its tail occurs (a cheaper pass).
 _BUILD = re.compile(r"\x00(?:Build/)?" + ANDROID_BUILD.pattern + r"(?=\x00)")
@@ -359,6 +371,13 @@ def _spans(text: str) -> list[tuple[str, int, int]]:
             spans.append(("maker", match.start() + 1, match.end()))
     for match in _MODEL.finditer(text):
         spans.append(("model", match.start() + 1, match.end()))
+    for match in _COMBINED.finditer(text):
+        if match.group(5):
+            spans.append(("system_version", match.start(5), match.end(5)))
+            continue
+        model, system = (1, 2) if match.group(1) else (4, 3)
+        spans.append(("model", match.start(model), match.end(model)))
+        spans.append(("system_version", match.start(system), match.end(system)))
     if _BUILD_TAIL.search(text):
         for match in _BUILD.finditer(text):
             spans.append(("build", match.start() + 1, match.end()))

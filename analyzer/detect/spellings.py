@@ -11,20 +11,19 @@ SDKs send (``sr=1440x3120``).
 
 Sources of the rules:
 
-- e-mail: trimmed and lower-cased (Meta Conversions API, customer information parameters
-  ``em``; Google Ads API enhanced conversions; Snap Conversions API ``em``). Dots before
-  ``@gmail.com``/``@googlemail.com`` are removed only because Google documents it for Campaign
-  Manager 360 enhanced conversions (developers.google.com/doubleclick-advertisers/guides/
-  conversions_ec); "+tag" suffixes are kept: no platform documents removing them.
-- phone numbers: E.164 (Google), digits with the country code and no "+" or "00" (Meta ``ph``,
-  Snap ``ph``), national forms; parsed and formatted by Google's libphonenumber port
-  (``phonenumbers``), so trunk prefixes are right per country (Italy keeps its 0, Russia dials 8).
-- names: lower-cased and trimmed (Google Ads API ``OfflineUserAddressInfo``), whitespace removed
-  (Display & Video 360 ``ContactInfo``), punctuation removed (Meta ``fn``/``ln``, Google Data
-  Manager ``givenName``), first and last name alone (``fn``, ``ln``).
-- locales: BCP 47 tags parsed by ``langcodes``; sent as ``de-DE``, ``de_DE``, ``de_DE_#Latn``
-  (Android ``Locale.toString()`` with a script), the language alone and its ISO 639-2/T code
-  (``deu``, Android ``Locale.getISO3Language()``).
+- e-mail, phone numbers and names: the normalisations that advertising conversion APIs (Meta,
+  Google, TikTok, Snap, Pinterest, LinkedIn, X) document before hashing, in
+  :mod:`analyzer.detect.ad_normalisations` (with each platform's source).
+- Unicode normalisation: a value with characters outside ASCII is also listed in each of the four
+  forms of Unicode Standard Annex #15 (NFC, NFD, NFKC, NFKD; labels ``nfc`` ... ``nfkd``) that
+  differ from it: a profile typed with precomposed letters meets traffic in decomposed form
+  (keyboards, macOS file names, a composition exclusion such as Devanagari U+095B that NFC
+  decomposes), full-width forms meet their NFKC equivalents, and each form has its own digest.
+  Source: https://www.unicode.org/reports/tr15/
+- locales: BCP 47 tags parsed by ``langcodes``, a region's script from CLDR's likely subtags
+  (``zh-TW`` is ``zh-Hant-TW``); sent as ``de-DE``, ``de_DE``, ``zh-Hant-TW``, ``zh_Hant_TW``,
+  ``zh_TW_#Hant`` (Android ``Locale.toString()`` with a script), ``zh-Hant``, the language
+  alone and its ISO 639-2/T code (``deu``, Android ``Locale.getISO3Language()``).
 """
 
 from __future__ import annotations
@@ -33,11 +32,12 @@ import re
 import unicodedata
 from typing import NamedTuple
 
+from analyzer.detect.ad_normalisations import email_forms, name_forms, phone_forms
 from analyzer.detect.formats import mac_bare
 
 # Separator-bearing hex identifiers (UUID, MAC, IDFV) whose compact form is also sent.
 _COMPACTABLE = re.compile(r"[0-9A-Fa-f]+(?:[-:.][0-9A-Fa-f]+)+")
-_GMAIL = ("gmail.com", "googlemail.com")
+_UNICODE_FORMS = ("NFC", "NFD", "NFKC", "NFKD")
 # Resolution separators seen in SDK payloads: "1440x3120", "1440*3120", "1440×3120", "1440 x 3120"
 # (matching ignores case, so "1440X3120" is the first).
 _RESOLUTION_SEPARATORS = ("x", "*", "\u00d7", " x ")
@@ -66,14 +66,30 @@ def spellings(prop: str, value: str) -> list[Spelling]:
     elif _COMPACTABLE.fullmatch(value) and len(compact := re.sub(r"[-:.]", "", value)) >= 8:
         out.append(Spelling(compact, "compact"))
     if prop == "email":
-        out += _email(value)
+        out += [Spelling(*form) for form in email_forms(value)]
     elif prop == "phoneNumber":
-        out += _phone(value)
+        out += [Spelling(*form) for form in phone_forms(value)]
     elif prop == "personName":
-        out += _name(value)
+        out += [Spelling(*form) for form in name_forms(value)]
     elif prop == "language":
         out += _locale(value)
+    if not value.isascii():
+        out += _unicode_forms(out)
     return _unique(out)
+
+
+def _unicode_forms(forms: list[Spelling]) -> list[Spelling]:
+    """Each spelling in the Unicode normalisation forms that change it, the form's name appended
+    to its label (``nfd``, ``first-name>nfc``)."""
+    out = []
+    for text, label in forms:
+        if text.isascii():
+            continue
+        for form in _UNICODE_FORMS:
+            normal = unicodedata.normalize(form, text)
+            if normal != text:
+                out.append(Spelling(normal, f"{label}>{form.lower()}" if label else form.lower()))
+    return out
 
 
 def resolutions(widths: tuple[str, ...], heights: tuple[str, ...]) -> list[tuple[str, str, str]]:
@@ -114,63 +130,6 @@ def _mac(bare: str) -> list[Spelling]:
     ]
 
 
-def _email(value: str) -> list[Spelling]:
-    lower = value.lower()
-    out = [Spelling(lower, "")]
-    local, at, domain = lower.rpartition("@")
-    if at and domain in _GMAIL and "." in local:
-        out.append(Spelling(f"{local.replace('.', '')}@{domain}", "gmail-dots"))
-    return out
-
-
-def _phone(value: str) -> list[Spelling]:
-    import phonenumbers
-
-    digits = re.sub(r"\D", "", value)
-    text = value.strip()
-    if text.startswith("00"):
-        text = "+" + text[2:]
-    if not text.startswith("+"):
-        # Without a country code the country is unknown: only the digits are certain.
-        return [Spelling(digits, "digits")]
-    try:
-        number = phonenumbers.parse(text, None)
-    except phonenumbers.NumberParseException:
-        return [Spelling(digits, "digits")]
-    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
-    international = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-    significant = phonenumbers.national_significant_number(number)
-    return [
-        Spelling(e164, "e164"),
-        Spelling(e164[1:], "digits"),
-        Spelling("00" + e164[1:], "digits"),
-        Spelling(re.sub(r"\D", "", national), "national"),
-        Spelling(significant, "national"),
-        Spelling(international, "international"),
-        Spelling(national, "national"),
-    ]
-
-
-def _name(value: str) -> list[Spelling]:
-    lower = " ".join(value.lower().split())
-    words = lower.split(" ")
-    out = [
-        Spelling(lower, ""),
-        Spelling(lower.replace(" ", ""), "nospace"),
-        Spelling(_without_punctuation(lower), "nopunct"),
-        Spelling(_without_punctuation(lower).replace(" ", ""), "nospace"),
-    ]
-    if len(words) >= 2:
-        out.append(Spelling(_without_punctuation(words[0]), "first-name"))
-        out.append(Spelling(_without_punctuation(words[-1]), "last-name"))
-    return out
-
-
-def _without_punctuation(text: str) -> str:
-    return "".join(c for c in text if not unicodedata.category(c).startswith("P"))
-
-
 def _locale(value: str) -> list[Spelling]:
     import langcodes
 
@@ -181,6 +140,13 @@ def _locale(value: str) -> list[Spelling]:
     language, script, region = tag.language, tag.script, tag.territory
     if not language or not langcodes.tag_is_valid(tag.to_tag()):
         return []
+    if region and not script:
+        # A region that changes the language's usual script implies it (CLDR likely subtags:
+        # zh-TW is zh-Hant-TW, zh being zh-Hans alone); pt-BR stays without its Latn. A script
+        # without a region implies no region (zh-Hant: Taiwan or Hong Kong).
+        implied = tag.maximize().script
+        if implied != langcodes.Language.get(language).maximize().script:
+            script = implied
     out = []
     if region:
         out += [Spelling(f"{language}-{region}", ""), Spelling(f"{language}_{region}", "")]
@@ -191,7 +157,7 @@ def _locale(value: str) -> list[Spelling]:
             Spelling(f"{language}_{region}_#{script}", ""),
         ]
     if script:
-        out.append(Spelling(f"{language}-{script}", ""))
+        out += [Spelling(f"{language}-{script}", ""), Spelling(f"{language}_{script}", "")]
     out.append(Spelling(language, "language"))
     try:
         alpha3 = tag.to_alpha3()

@@ -29,6 +29,7 @@ import html
 import json
 import math
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
@@ -46,6 +47,7 @@ MIN_FRAGMENT = 6  # shorter base64 fragments would match by chance
 _JS_SAFE = "!'()*"  # what encodeURIComponent leaves as it is, beyond Python's quote
 _LATIN_WORD = re.compile(r"[A-Za-z]{3}")
 _NAME_PARTS = ("first-name", "last-name")
+_UNICODE_FORMS = ("nfc", "nfd", "nfkc", "nfkd")
 # base58 takes quadratic time (50 ms for 4 KB) and encodes short IDs and keys, not long text.
 _BASE58_MAX = 256
 
@@ -142,8 +144,10 @@ def _unique(found: list[Variant]) -> list[Variant]:
 
 def _encoded(prop: str, value: str, spelling: Spelling) -> list[Variant]:
     form, label = spelling
-    kind = strength(form)
-    if kind == "weak" or label in _NAME_PARTS:
+    # A Unicode normal form is as strong as the composed text: decomposed Hangul or jamo make a
+    # 2-syllable name 5 characters long, but no more telling.
+    kind = strength(form if form.isascii() else unicodedata.normalize("NFC", form))
+    if kind == "weak" or label.partition(">")[0] in _NAME_PARTS:
         # A first or last name alone ("Anna", "Long") is a common word: as text it counts only
         # under a name for a person's name; its digests count anywhere.
         return [Variant(prop, value, form, label or "plain", "whole")]
@@ -176,8 +180,10 @@ def _encoded(prop: str, value: str, spelling: Spelling) -> list[Variant]:
         name = "base64" if urlsafe == standard else name
         add(text, name, "base64", True)
         add(text.rstrip("="), name, "base64", True)
-    if label:
-        return out  # a normalised spelling: its plain, URL, hex and base64 forms only
+    if label and label not in _UNICODE_FORMS:
+        # A normalised spelling: its plain, URL, hex and base64 forms only. A Unicode normal
+        # form is the same text to a reader, and is encoded as fully as the value.
+        return out
     if strong:
         out += _base64_fragments(prop, value, data, "base64")
     encoded32 = base64.b32encode(data).decode()
