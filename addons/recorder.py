@@ -132,8 +132,9 @@ class Recorder:
         self.lost = stats.lost
         store.end_session(self.session_id)
         message = (
-            f"leakmap: session {self.session_name!r}: {stats.flows_stored} flows stored, "
-            f"{stats.tls_failures} TLS failures, {stats.lost} records lost"
+            f"leakmap: session {self.session_name!r}: {_count(stats.flows_stored, 'flow')} "
+            f"stored, {_count(stats.tls_failures, 'TLS failure')}, "
+            f"{_count(stats.lost, 'record')} lost"
         )
         (log.error if stats.lost else log.info)(message)
         self.writer = None
@@ -215,3 +216,9 @@ class Recorder:
 
 
 addons = [Recorder()]
+
+
+def _count(number: int, word: str) -> str:
+    """``1 flow``, ``2 flows``: the recorder's log lines (the proxy process imports no report
+    code for one word)."""
+    return f"{number} {word}{'' if number == 1 else 's'}"

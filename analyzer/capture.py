@@ -146,7 +146,7 @@ def check_ports_free(options: CaptureOptions) -> None:
     researcher reads one line from leakmap rather than mitmproxy's start-up error."""
     import socket
 
-    for spec in mode_specs(options):
+    for given, spec in zip(options.modes, mode_specs(options), strict=True):
         mode = ProxyMode.parse(spec)
         port = mode.listen_port()
         if not port:
@@ -161,10 +161,16 @@ def check_ports_free(options: CaptureOptions) -> None:
                 sock.bind((host or ("::" if family == socket.AF_INET6 else "0.0.0.0"), port))
             except OSError as error:
                 where = f"{host}:{port}" if host else f"port {port}"
+                if "@" in given:
+                    other = f"another port in --mode {mode.type_name}@PORT"
+                elif mode.type_name == "wireguard":
+                    other = "another with --wireguard-port"
+                else:
+                    other = "another with --listen-port"
                 raise LeakmapError(
                     f"cannot listen on {kind.upper()} {where} for --mode {mode.type_name}: "
-                    f"{error.strerror or error} (another proxy or capture running? "
-                    "choose another with --listen-port)"
+                    f"{error.strerror or error} (another proxy or capture running? choose "
+                    f"{other})"
                 ) from None
             finally:
                 sock.close()

@@ -147,6 +147,11 @@ def terminal_summary(
         lines.append(
             "  before consent: " + _signed(h["before_consent_added"], h["before_consent_removed"])
         )
+    before = _before_consent(diff)
+    marked = {side: (before.get(side) or {}).get("marked") for side in ("old", "new")}
+    if marked["old"] != marked["new"]:
+        unmarked = "old" if not marked["old"] else "new"
+        lines.append(f"  before consent: not compared (the {unmarked} session has no marks)")
     for key in ("countries", "owners", "domains"):
         plus, minus = diff["added"][key], diff["removed"][key]
         if plus or minus:

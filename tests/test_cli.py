@@ -108,3 +108,29 @@ def test_public_clients_are_refused_with_capture_options(peer: str, killed: bool
         client.error = None
         block.client_connected(client)
         assert (client.error is not None) == killed
+
+
+@pytest.mark.parametrize(
+    ("modes", "hint"),
+    [
+        (("regular",), "choose another with --listen-port"),
+        (("socks5@{port}",), "choose another port in --mode socks5@PORT"),
+    ],
+)
+def test_a_taken_port_names_the_option_that_moves_it(modes: tuple[str, ...], hint: str) -> None:
+    import socket
+
+    from analyzer.capture import check_ports_free
+    from analyzer.errors import LeakmapError
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        options = CaptureOptions(
+            session="s", db="x.db", listen_host="127.0.0.1", listen_port=port,
+            modes=tuple(m.format(port=port) for m in modes),
+        )  # fmt: skip
+        with pytest.raises(LeakmapError, match=f"TCP 127.0.0.1:{port}") as caught:
+            check_ports_free(options)
+    assert hint in str(caught.value)

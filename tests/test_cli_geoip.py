@@ -369,3 +369,13 @@ def test_update_from_maxmind_without_a_key_says_what_is_missing(
     assert "HTTP 401" in err and "GEOIPUPDATE_LICENSE_KEY" in err and err.count("\n") == 1
     assert maxmind.seen == [(MAXMIND_URL, None)]
     assert not target.exists()
+
+
+def test_update_into_a_missing_folder_creates_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    target = tmp_path / "no" / "such" / "x.mmdb"
+    code, _, err = run(capsys, "geoip", "update", "http://127.0.0.1:9/x.mmdb", "-o", str(target))
+    assert code == 1
+    assert "is not a folder" in err and err.count("\n") == 1
+    assert not (tmp_path / "no").exists()

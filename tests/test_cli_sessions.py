@@ -22,6 +22,8 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "sample-1.0.har"
         ("   ", "other than spaces"),
         ("\t", "other than spaces"),
         ("app\n1.0", "control character"),
+        (" lead", "starts or ends with a space"),
+        ("trail ", "starts or ends with a space"),
         ("app\x1b[31m", "control character"),
     ],
 )
@@ -55,5 +57,5 @@ def test_the_same_file_twice_is_refused(tmp_path: Path, capsys: pytest.CaptureFi
     code = main(["import", "--db", str(db), "--session", "dup", str(EXAMPLE), str(again)])
     err = capsys.readouterr().err
     assert code == 1
-    assert "is given twice" in err and err.count("\n") == 1
+    assert "are the same file" in err and err.count("\n") == 1
     assert not db.exists() or Store(str(db)).sessions() == []

@@ -21,6 +21,7 @@ from playwright.sync_api import Browser
 
 from analyzer.cli import main
 from analyzer.diff import diff_reports
+from analyzer.diff_report import terminal_summary
 from analyzer.errors import LeakmapError
 from analyzer.gates import evaluate, parse_gates
 from analyzer.importer import import_files
@@ -158,6 +159,12 @@ def test_before_consent_needs_marks_in_both_sessions(lab: dict[str, Path]) -> No
     diff = diff_reports(_report(lab, "v1"), _report(lab, "v2-unmarked"))
     assert diff["steps"]["before_consent"]["new"]["marked"] is False
     assert diff["steps"]["before_consent"]["new"]["properties"] == []
+    # nothing reads as "stopped sending before consent": an unmarked session is not compared
+    assert diff["steps"]["before_consent"]["removed"] == {"properties": [], "findings": []}
+    assert diff["steps"]["before_consent"]["added"] == {"properties": [], "findings": []}
+    summary = terminal_summary(diff)
+    assert "before consent: not compared (the new session has no marks)" in summary
+    assert "before consent: -" not in summary
     with pytest.raises(LeakmapError, match="new session 'v2-unmarked' has no marks") as caught:
         evaluate(parse_gates(["before-consent"]), diff)
     assert caught.value.exit_code == 2

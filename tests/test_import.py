@@ -127,7 +127,7 @@ def test_cli_import_and_sessions(tmp_path: Path) -> None:
         "--session", "two-files", "--app", "Demo", "--db", db,
     )  # fmt: skip
     assert ok.returncode == 0, ok.stderr
-    assert "8 flows imported from 2 file(s)" in ok.stdout
+    assert "8 flows imported from 2 files" in ok.stdout
     listed = leakmap("sessions", "--db", db, "--json")
     assert listed.returncode == 0, listed.stderr
     (session,) = json.loads(listed.stdout)

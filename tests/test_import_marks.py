@@ -147,7 +147,7 @@ def test_cli_marks(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert ok.returncode == 0, ok.stderr
-    assert "2 flows imported from 1 file(s), 1 step(s)" in ok.stdout
+    assert "2 flows imported from 1 file, 1 step" in ok.stdout
     bad = steps_file(tmp_path, f"{T},ok\n{T},\n", "bad.csv")
     failed = subprocess.run(
         [LEAKMAP, "import", str(har), "--session", "t", "--marks", str(bad), "--db", db],

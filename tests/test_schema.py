@@ -85,3 +85,13 @@ def test_many_processes_may_create_a_new_database_at_once(db_url: str) -> None:
 
     with ThreadPoolExecutor(6) as pool:
         assert list(pool.map(open_store, range(6))) == [0] * 6
+
+
+def test_upgrade_of_a_mistyped_path_creates_nothing(tmp_path: Path) -> None:
+    missing = tmp_path / "lab-typo.db"
+    result = subprocess.run(
+        [LEAKMAP, "db", "upgrade", "--db", str(missing)], capture_output=True, text=True
+    )
+    assert result.returncode == 1
+    assert "no database at" in result.stderr and result.stderr.count("\n") == 1
+    assert not missing.exists()

@@ -163,8 +163,11 @@ def capture(
             result = run_capture(options)
         if auto_profile:
             profile = None  # the report uses the profile stored with the session
+    from analyzer.summary.words import plural
+
     typer.echo(
-        f"session {result.session!r}: {result.flows} flows, {result.tls_failures} TLS failures"
+        f"session {result.session!r}: {plural(result.flows, 'flow')}, "
+        f"{plural(result.tls_failures, 'TLS failure')}"
         + (f", {result.lost} records LOST" if result.lost else ""),
         err=True,
     )

@@ -43,7 +43,7 @@ def upgrade_command(db: DbOption = DB_DEFAULT) -> None:
     from analyzer.store import Store
     from analyzer.store.schema import upgrade
 
-    with Store(db, check_schema=False) as store:
+    with Store(db, create=False, check_schema=False) as store:  # a typo creates no database
         before, after = upgrade(store.engine)
         where = store.display_url
     if before == after:

@@ -176,6 +176,8 @@ def update_command(
     from analyzer.geo.update import default_update_dir, update_database
 
     role = Role.COUNTRY if kind is Kind.country else Role.ASN
+    if output is not None and not Path(output).parent.is_dir():  # a typo makes no folders
+        fail(f"cannot write {output}: {Path(output).parent} is not a folder")
     target = output or default_update_dir() / f"{kind.value}.mmdb"
     info = update_database(url, target, role, timeout=timeout)
     env = "LEAKMAP_GEOIP_DB" if role is Role.COUNTRY else "LEAKMAP_ASN_DB"

@@ -55,8 +55,8 @@ def parse_mark_time(
             moment = datetime.fromisoformat(raw)
         except ValueError:
             raise LeakmapError(
-                f"--at {raw!r}: give ISO 8601 (2024-11-29T14:03:12), HH:MM[:SS] today, "
-                "or UNIX seconds"
+                f"--at {raw!r}: give ISO 8601 (2024-11-29T14:03:12), "
+                "HH:MM[:SS] on the session's day, or UNIX seconds"
             ) from None
         at = moment.timestamp()  # a naive time is local time
     if at < EARLIEST:

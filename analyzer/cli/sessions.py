@@ -107,7 +107,7 @@ def import_command(
     for path in files:  # the same flows twice would count every finding twice
         key = path.resolve()
         if key in seen:
-            raise LeakmapError(f"{path} is given twice (as {seen[key]}); import each file once")
+            raise LeakmapError(f"{seen[key]} and {path} are the same file; import each file once")
         seen[key] = path
     with Store(db) as store:
         result = import_files(
@@ -121,7 +121,10 @@ def import_command(
         )
     for note in result.notes:
         typer.echo(f"note: {_printable(note)}", err=True)
-    steps = f", {result.marks} step(s)" if result.marks or marks is not None else ""
+    from analyzer.summary.words import plural
+
+    steps = f", {plural(result.marks, 'step')}" if result.marks or marks is not None else ""
     typer.echo(
-        f"session {session!r}: {result.flows} flows imported from {len(files)} file(s){steps}"
+        f"session {session!r}: {plural(result.flows, 'flow')} imported from "
+        f"{plural(len(files), 'file')}{steps}"
     )

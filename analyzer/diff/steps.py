@@ -119,6 +119,10 @@ def _before_changes(
     old_marks: dict[Any, bool],
     new_marks: dict[Any, bool],
 ) -> dict[str, Any]:
+    if not (a.steps and b.steps):
+        # A session without marks says nothing about consent: comparing it with one that has
+        # marks would read as "stopped sending before consent". Each side's "marked" says why.
+        old_rows = new_rows = []
     old_hits, new_hits = hits_of(old_rows, a.dests), hits_of(new_rows, b.dests)
     old_props = {r.property for r in old_rows}
     new_props = {r.property for r in new_rows}

@@ -58,8 +58,9 @@ def har_records(path: Path, limit: int, notes: ImportNotes) -> Iterator[rec.Reco
             detail = str(error)[:160]
             if not isinstance(error, EntryError):
                 detail = f"{type(error).__name__}: {detail}"
+            ref = ref.removeprefix(f"entry {number}").strip()  # "(POST https://...)" or ""
             raise LeakmapError(
-                f"{path}: HAR entry {number} is malformed ({ref}): {detail}"
+                f"{path}: HAR entry {number} is malformed{' ' + ref if ref else ''}: {detail}"
             ) from None
     yield from tunnels.tls_error_records(log.get("_tlsErrors"), notes)
 

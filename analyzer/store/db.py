@@ -351,11 +351,14 @@ def _websocket_flow_id(conn: DbConnection, mitm_id: str, known: dict[str, int]) 
 
 def check_session_name(name: str) -> None:
     """Raise LeakmapError unless ``name`` can name a session: 1 to 200 characters, not only
-    spaces, no control characters (it is printed in tables and used in report file names)."""
+    spaces, none at either end (a name typed again would miss it), no control characters (it is
+    printed in tables and used in report file names)."""
     if not name or len(name) > 200:
         raise LeakmapError("a session name must have 1 to 200 characters")
     if not name.strip():
         raise LeakmapError("a session name must have a character other than spaces")
+    if name != name.strip():
+        raise LeakmapError(f"session name {name!r} starts or ends with a space")
     if any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in name):
         raise LeakmapError(f"session name {name!r} has a control character")
 
