@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from analyzer.errors import LeakmapError
@@ -49,3 +51,13 @@ def test_a_flow_belongs_to_the_step_in_which_it_started() -> None:
     assert step_of(times, labels, 250.0) == "login"
     assert step_of(times, labels, None) is None
     assert step_of([], [], 5.0) is None
+
+
+def test_the_same_step_at_the_same_time_is_stored_once(tmp_path: Path) -> None:
+    with Store(str(tmp_path / "lab.db")) as store:
+        session_id = store.create_session("s", started_at=1_800_000_000.0)
+        add_mark(store, session_id, "login", at=1_800_000_030.0)
+        with pytest.raises(LeakmapError, match="marked already"):
+            add_mark(store, session_id, " login ", at=1_800_000_030.0)
+        add_mark(store, session_id, "login", at=1_800_000_031.0)  # another time: another step
+        assert [m.at for m in marks(store, session_id)] == [1_800_000_030.0, 1_800_000_031.0]

@@ -148,7 +148,7 @@ def test_missing_database_and_bad_format(
     assert main(["report", "app-1.0", "--db", "missing.db"]) == 1
     assert "no database" in capsys.readouterr().err
     assert not Path("missing.db").exists()
-    assert main(["report", "app-1.0", "--db", lab["db"], "--format", "pdf"]) == 1
+    assert main(["report", "app-1.0", "--db", lab["db"], "--format", "pdf"]) == 2  # usage
     assert "unknown --format 'pdf'" in capsys.readouterr().err
 
 

@@ -74,7 +74,9 @@ def report_command(
 
     fmt = fmt.lower()
     if fmt not in FORMATS:
-        raise LeakmapError(f"unknown --format {fmt!r} (choose from {', '.join(FORMATS)})")
+        raise LeakmapError(
+            f"unknown --format {fmt!r} (choose from {', '.join(FORMATS)})", exit_code=2
+        )
     if output is None:
         output = str(default_path(session, fmt)) if fmt in ("html", "har") else "-"
     with Store(db, create=False) as store, _quiet_broken_pipe():

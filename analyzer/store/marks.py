@@ -40,7 +40,8 @@ def add_mark(
     """Store a mark for ``session_id`` (``at`` defaults to now); returns it.
 
     ``store`` is an :class:`analyzer.store.Store`. Raises LeakmapError for an empty or overlong
-    label, a time that is not a finite number, or an unknown ``source``.
+    label, a time that is not a finite number, an unknown ``source``, or a mark with the same
+    label and time that exists already.
     """
     label = " ".join(label.split())
     if not label or len(label) > MAX_LABEL_CHARS:
@@ -52,6 +53,11 @@ def add_mark(
     if source not in SOURCES:
         raise LeakmapError(f"unknown mark source {source!r} (one of {', '.join(SOURCES)})")
     with store.engine.begin() as conn:  # type: ignore[attr-defined]
+        same = select(Mark.id).where(
+            Mark.session_id == session_id, Mark.label == label, Mark.at == at
+        )
+        if conn.execute(same).first() is not None:  # a command run twice: one step, not two
+            raise LeakmapError(f"step {label!r} at that time is marked already")
         mark_id = conn.execute(
             insert(Mark)
             .values(session_id=session_id, label=label, at=at, created_at=now, source=source)
