@@ -168,6 +168,7 @@ def test_update_plain_mmdb_then_use_it(
     base, folder = served
     write_country_db(folder / "new.mmdb", {"127.0.0.7/32": "BR"})
     target = tmp_path / "data" / "country.mmdb"
+    target.parent.mkdir()  # -o names a file in an existing folder
     code, out, _ = run(capsys, "geoip", "update", f"{base}/new.mmdb", "-o", str(target))
     assert code == 0, out
     assert f"use it with --geoip-db {target}" in out
