@@ -288,7 +288,7 @@ def parse_message(data: bytes, depth: int = 0, max_depth: int = 8) -> Message | 
                     pass
                 elif type(value) is bytes:
                     packed = Packed(chunk)
-                elif any(len(k) >= _DOUBTFUL_NAME_CHARS for k in value):  # type: ignore[union-attr]
+                elif max(map(len, value), default=0) >= _DOUBTFUL_NAME_CHARS:  # type: ignore[arg-type]
                     packed = Packed(chunk)
                     if _packed_varints(chunk) is not None:
                         value = bytes(chunk)  # varints that parse as a message by chance

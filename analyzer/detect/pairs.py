@@ -49,7 +49,7 @@ def named_fields(fields: Sequence[Field]) -> list[Field]:
     fields are returned as they are, in order."""
     keys = list(map(_KEY, fields))
     if VALUE_KEYS.isdisjoint(keys):  # most flows: one set operation, in C
-        return list(fields)
+        return fields if isinstance(fields, list) else list(fields)
     # Index only the value members and the name members (picked out in C).
     values = list(compress(range(len(keys)), map(VALUE_KEYS.__contains__, keys)))
     by_path = {field.path: field for field in compress(fields, map(_NAME_KEYS.__contains__, keys))}
