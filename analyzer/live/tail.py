@@ -62,27 +62,12 @@ class StoreTail:
     def flows(self) -> list[Any]:
         """New flows (columns :data:`FLOW_COLUMNS`), bounded in rows and body bytes."""
         table = Flow.__table__
-        sizes = (
-            select(table.c.id, func.coalesce(func.length(table.c.request_body), 0))
-            .where(table.c.session_id == self.session_id, table.c.id > self.last_flow)
-            .order_by(table.c.id)
-            .limit(self.max_rows)
+        rows = self._bounded(
+            table,
+            (table.c.session_id == self.session_id, table.c.id > self.last_flow),
+            table.c.request_body,
+            [table.c[name] for name in FLOW_COLUMNS],
         )
-        with self.store.engine.connect() as conn:
-            pending = conn.execute(sizes).all()
-            if not pending:
-                return []
-            last = _prefix_end(pending, self.max_bytes)
-            columns = [table.c[name] for name in FLOW_COLUMNS]
-            rows = conn.execute(
-                select(*columns)
-                .where(
-                    table.c.session_id == self.session_id,
-                    table.c.id > self.last_flow,
-                    table.c.id <= last,
-                )
-                .order_by(table.c.id)
-            ).all()
         if rows:
             self.last_flow = rows[-1].id
         return rows
@@ -91,13 +76,29 @@ class StoreTail:
         """New WebSocket messages the phone sent (id, flow_id, from_client, is_text, content,
         timestamp), bounded in rows and bytes like :meth:`flows`."""
         table = WebSocketMessage.__table__
-        where = (
-            table.c.session_id == self.session_id,
-            table.c.id > self.last_message,
-            table.c.from_client,
+        columns = ("id", "flow_id", "from_client", "is_text", "content", "timestamp")
+        rows = self._bounded(
+            table,
+            (
+                table.c.session_id == self.session_id,
+                table.c.id > self.last_message,
+                table.c.from_client,
+            ),
+            table.c.content,
+            [table.c[name] for name in columns],
         )
+        if rows:
+            self.last_message = rows[-1].id
+        return rows
+
+    def _bounded(
+        self, table: Any, where: tuple[Any, ...], payload: Any, columns: list[Any]
+    ) -> list[Any]:
+        """Rows of ``table`` matching ``where`` in id order: at most :attr:`max_rows`, and as
+        many as fit in :attr:`max_bytes` of ``payload`` (at least one). The sizes are read
+        first, so a burst of large bodies never comes into memory at once."""
         sizes = (
-            select(table.c.id, func.coalesce(func.length(table.c.content), 0))
+            select(table.c.id, func.coalesce(func.length(payload), 0))
             .where(*where)
             .order_by(table.c.id)
             .limit(self.max_rows)
@@ -107,21 +108,8 @@ class StoreTail:
             if not pending:
                 return []
             last = _prefix_end(pending, self.max_bytes)
-            rows = conn.execute(
-                select(
-                    table.c.id,
-                    table.c.flow_id,
-                    table.c.from_client,
-                    table.c.is_text,
-                    table.c.content,
-                    table.c.timestamp,
-                )
-                .where(*where, table.c.id <= last)
-                .order_by(table.c.id)
-            ).all()
-        if rows:
-            self.last_message = rows[-1].id
-        return rows
+            statement = select(*columns).where(*where, table.c.id <= last).order_by(table.c.id)
+            return list(conn.execute(statement).all())
 
     def tls_failures(self) -> list[Any]:
         """New TLS handshake failures (all columns of ``tls_failures``)."""
