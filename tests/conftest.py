@@ -22,6 +22,7 @@ pytest_plugins = [
     "tests.support.browser",
     "tests.support.device",
     "tests.support.markers",
+    "tests.support.report",
 ]
 
 POSTGRES_URL = os.environ.get(

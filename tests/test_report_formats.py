@@ -25,15 +25,9 @@ from tests.support.report import (
     example_session,
     flow,
     flow_ids,
-    geo_files,
     make_session,
     summarise,
 )
-
-
-@pytest.fixture
-def geo(tmp_path: Path) -> GeoResolver:
-    return GeoResolver(*geo_files(tmp_path))
 
 
 def _json(report: dict) -> dict:

@@ -6,7 +6,6 @@ import base64
 import hashlib
 import re
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 
@@ -22,15 +21,9 @@ from tests.support.report import (
     example_session,
     flow,
     flow_ids,
-    geo_files,
     make_session,
     summarise,
 )
-
-
-@pytest.fixture
-def geo(tmp_path: Path) -> GeoResolver:
-    return GeoResolver(*geo_files(tmp_path))
 
 
 class _Page(HTMLParser):

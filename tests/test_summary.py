@@ -28,11 +28,6 @@ from tests.support.report import (
 AAID = "6a1c1487-a0af-4223-b142-a0f4621d0311"
 
 
-@pytest.fixture
-def geo(tmp_path: Path) -> GeoResolver:
-    return GeoResolver(*geo_files(tmp_path))
-
-
 def test_countries_destinations_and_findings(store: Store, geo: GeoResolver) -> None:
     session, findings = example_session(store)
     report = summarise(store, session, findings, geo, owners=OwnerMap.load())

@@ -3,8 +3,6 @@ operator's, counts of both; and the words those sentences are made of."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from analyzer.geo import GeoResolver
@@ -26,15 +24,9 @@ from tests.support.report import (
     HandFinding,
     flow,
     flow_ids,
-    geo_files,
     make_session,
     summarise,
 )
-
-
-@pytest.fixture
-def geo(tmp_path: Path) -> GeoResolver:
-    return GeoResolver(*geo_files(tmp_path))
 
 
 def test_server_in_one_country_operator_based_in_another(store: Store, geo: GeoResolver) -> None:

@@ -20,15 +20,9 @@ from tests.support.report import (
     HandFinding,
     flow,
     flow_ids,
-    geo_files,
     make_session,
     summarise,
 )
-
-
-@pytest.fixture
-def geo(tmp_path: Path) -> GeoResolver:
-    return GeoResolver(*geo_files(tmp_path))
 
 
 @pytest.mark.parametrize(

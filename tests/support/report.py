@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from analyzer.geo import GeoResolver
 from analyzer.store import Limits, SessionInfo, Store, write_records
 from analyzer.store import records as rec
 from tests.support.mmdb import write_asn_db, write_country_db
@@ -242,3 +245,9 @@ def summarise(
     for connection in store.connections(session.id):
         summariser.add_connection(connection)
     return summariser.result(geoip=geo.describe())
+
+
+@pytest.fixture
+def geo(tmp_path: Path) -> GeoResolver:
+    """A resolver over small GeoIP files that place the test addresses (:func:`geo_files`)."""
+    return GeoResolver(*geo_files(tmp_path))
