@@ -30,7 +30,7 @@ import httpx
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from capture_throughput import free_port
+from capture_throughput import free_port, upstream
 from live_support import (
     HOSTS,
     EventReader,
@@ -39,7 +39,6 @@ from live_support import (
     live_pid,
     request_bytes,
     start_capture,
-    upstream,
 )
 
 SAMPLE_EVERY = 10.0

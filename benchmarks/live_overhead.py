@@ -28,7 +28,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from capture_throughput import cpu_seconds, free_port
+from capture_throughput import cpu_seconds, free_port, upstream
 from live_support import (
     HOSTS,
     EventReader,
@@ -37,7 +37,6 @@ from live_support import (
     live_pid,
     request_bytes,
     start_capture,
-    upstream,
 )
 
 CONCURRENCY = 16

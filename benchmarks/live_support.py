@@ -1,6 +1,6 @@
-"""Shared parts of the live view's benchmarks: a real ``leakmap capture``, a local upstream, a
-phone-like load, and a browser-like reader of the live page's event stream (its own process, so
-that reading events never takes the load generator's CPU or GIL).
+"""Shared parts of the live view's benchmarks: a real ``leakmap capture``, a phone-like load
+(sent to ``capture_throughput.upstream``), and a browser-like reader of the live page's event
+stream (its own process, so that reading events never takes the load generator's CPU or GIL).
 
     .venv/bin/python benchmarks/live_support.py --events URL   # the reader, as the scripts use it
 """
@@ -103,29 +103,6 @@ def live_pid(capture: Capture) -> int:
         if "analyzer.live" in " ".join(child.cmdline()):
             return child.pid
     raise SystemExit("no live view process")
-
-
-async def upstream(host: str, port: int) -> asyncio.Server:
-    """A keep-alive HTTP/1.1 server that reads each request and answers 200."""
-    answer = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok"
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = 0
-                for line in head.split(b"\r\n"):
-                    if line.lower().startswith(b"content-length:"):
-                        length = int(line.split(b":", 1)[1])
-                if length:
-                    await reader.readexactly(length)
-                writer.write(answer)
-        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
-            pass
-        finally:
-            writer.close()
-
-    return await asyncio.start_server(handle, host, port)
 
 
 def request_bytes(target: str, host: str, body: bytes) -> bytes:
